@@ -1,0 +1,304 @@
+"""SQLite catalogue: papers, the pages they were seen on, content hashes, and an FTS5 index.
+
+It is the source of truth for which papers exist; the vector store follows it. A paper's
+fields are derived from its sightings (one row per page it appears on), so re-ingesting a page
+is "replace that page's sightings, then re-derive the papers it touched".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.papers import Paper, Record, content_hash, find_links, normalise_title, paper_id
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT NOT NULL,
+    authors INTEGER, date TEXT, date_raw TEXT, upvotes INTEGER, url TEXT, links TEXT NOT NULL,
+    content_hash TEXT NOT NULL, embedded_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS papers_date ON papers(date);
+CREATE TABLE IF NOT EXISTS aliases (key TEXT PRIMARY KEY, paper_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL, sha256 TEXT NOT NULL,
+    layout TEXT NOT NULL, page_date TEXT, papers INTEGER NOT NULL, ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sightings (
+    seq INTEGER PRIMARY KEY, paper_id TEXT NOT NULL, page_id INTEGER NOT NULL, position INTEGER NOT NULL,
+    key TEXT NOT NULL, title TEXT NOT NULL, abstract TEXT NOT NULL, authors INTEGER, date TEXT,
+    date_raw TEXT, upvotes INTEGER, url TEXT
+);
+CREATE INDEX IF NOT EXISTS sightings_paper ON sightings(paper_id);
+CREATE INDEX IF NOT EXISTS sightings_page ON sightings(page_id);
+CREATE TABLE IF NOT EXISTS vector_deletes (paper_id TEXT PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
+    paper_id UNINDEXED, title, abstract, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from has have how in is it its of on or that the their "
+    "this to was were what when which who why with about into than then there these they using use "
+    "paper papers study work show".split()
+)
+_PAPER_COLUMNS = "id, title, abstract, authors, date, date_raw, upvotes, url, links"
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """What replacing one page did to the catalogue."""
+
+    new: int
+    changed: int
+    unchanged: int
+    removed: int
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression OR-ing the query's content words (None if it has none).
+
+    Each term is quoted so that user input can never be read as FTS5 syntax.
+    """
+    terms = [t for t in re.findall(r"\w+", text.casefold()) if t not in _STOPWORDS and len(t) > 1]
+    unique = list(dict.fromkeys(terms))
+    return " OR ".join(f'"{term}"' for term in unique) or None
+
+
+class Catalog:
+    """The SQLite catalogue of one data directory."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block: a crash or error inside leaves the catalogue as it was."""
+        with self.db:
+            yield self.db
+
+    # -- metadata -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    def rebuild_fts(self) -> None:
+        """Recreate the keyword index from the papers table."""
+        with self.db:
+            self.db.execute("DELETE FROM papers_fts")
+            self.db.execute("INSERT INTO papers_fts(paper_id, title, abstract) SELECT id, title, abstract FROM papers")
+
+    # -- pages and papers -----------------------------------------------------------------
+    def page_hash(self, path: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM pages WHERE path = ?", (path,)).fetchone()
+        return None if row is None else str(row["sha256"])
+
+    def aliases(self) -> dict[str, str]:
+        """Every normalised title seen so far, mapped to the paper it belongs to."""
+        return {row["key"]: row["paper_id"] for row in self.db.execute("SELECT key, paper_id FROM aliases")}
+
+    def replace_page(
+        self, path: str, name: str, sha256: str, layout: str, page_date: str | None,
+        sightings: list[tuple[str, Record]], now: str,
+    ) -> PageChange:
+        """Replace everything one page says (a file, in one transaction) and re-derive its papers."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM pages WHERE path = ?", (path,)).fetchone()
+            touched: set[str] = set()
+            if row is not None:
+                page_id = int(row["id"])
+                touched |= {r["paper_id"] for r in db.execute("SELECT paper_id FROM sightings WHERE page_id = ?", (page_id,))}
+                db.execute("DELETE FROM sightings WHERE page_id = ?", (page_id,))
+                db.execute(
+                    "UPDATE pages SET name=?, sha256=?, layout=?, page_date=?, papers=?, ingested_at=? WHERE id=?",
+                    (name, sha256, layout, page_date, len(sightings), now, page_id),
+                )
+            else:
+                cursor = db.execute(
+                    "INSERT INTO pages(path, name, sha256, layout, page_date, papers, ingested_at) VALUES (?,?,?,?,?,?,?)",
+                    (path, name, sha256, layout, page_date, len(sightings), now),
+                )
+                page_id = int(cursor.lastrowid or 0)
+            for position, (pid, rec) in enumerate(sightings):
+                db.execute("INSERT OR IGNORE INTO aliases(key, paper_id) VALUES (?, ?)", (rec.key, pid))
+                db.execute(
+                    "INSERT INTO sightings(paper_id, page_id, position, key, title, abstract, authors, date, date_raw, upvotes, url)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (pid, page_id, position, rec.key, rec.title, rec.abstract, rec.authors, rec.date,
+                     rec.date_raw, rec.upvotes, rec.url),
+                )
+            counts = {"new": 0, "changed": 0, "unchanged": 0, "removed": 0}
+            for pid in sorted(touched | {pid for pid, _ in sightings}):
+                counts[self._refresh_paper(db, pid)] += 1
+        return PageChange(**counts)
+
+    def _refresh_paper(self, db: sqlite3.Connection, pid: str) -> str:
+        """Re-derive one paper from its sightings; returns new/changed/unchanged/removed."""
+        current = db.execute("SELECT content_hash FROM papers WHERE id = ?", (pid,)).fetchone()
+        rows = db.execute("SELECT * FROM sightings WHERE paper_id = ? ORDER BY seq DESC", (pid,)).fetchall()
+        if not rows:
+            db.execute("DELETE FROM papers WHERE id = ?", (pid,))
+            db.execute("DELETE FROM papers_fts WHERE paper_id = ?", (pid,))
+            db.execute("DELETE FROM aliases WHERE paper_id = ?", (pid,))
+            db.execute("INSERT OR IGNORE INTO vector_deletes(paper_id) VALUES (?)", (pid,))
+            return "removed" if current is not None else "unchanged"
+        # The paper's own title is the one its id was made from; other spellings are variants.
+        key = next((r["key"] for r in rows if paper_id(r["key"]) == pid), rows[-1]["key"])
+        # Newest sightings of the paper's own title first; spelling variants only fill gaps.
+        ordered = [r for r in rows if r["key"] == key] + [r for r in rows if r["key"] != key]
+        main = ordered[0]
+        dated = next((r for r in ordered if r["date"]), None) or next((r for r in ordered if r["date_raw"]), None)
+        fields = {
+            "title": main["title"],
+            "abstract": main["abstract"],
+            "authors": next((r["authors"] for r in ordered if r["authors"] is not None), None),
+            "date": dated["date"] if dated else None,
+            "date_raw": dated["date_raw"] if dated else None,
+            "upvotes": max((r["upvotes"] for r in ordered if r["upvotes"] is not None), default=None),
+            "url": next((r["url"] for r in ordered if r["url"]), None),
+            "links": json.dumps(find_links(main["abstract"])),
+            "content_hash": content_hash(main["title"], main["abstract"]),
+        }
+        names = ", ".join(fields)
+        if current is None:
+            db.execute(
+                f"INSERT INTO papers(id, {names}) VALUES (?, {', '.join('?' * len(fields))})", (pid, *fields.values())
+            )
+        else:
+            db.execute(f"UPDATE papers SET {', '.join(f'{n} = ?' for n in fields)} WHERE id = ?", (*fields.values(), pid))
+        if current is None or current["content_hash"] != fields["content_hash"]:
+            db.execute("DELETE FROM papers_fts WHERE paper_id = ?", (pid,))
+            db.execute("INSERT INTO papers_fts(paper_id, title, abstract) VALUES (?, ?, ?)", (pid, main["title"], main["abstract"]))
+            return "new" if current is None else "changed"
+        return "unchanged"
+
+    # -- embedding bookkeeping --------------------------------------------------------------
+    def pending_embeddings(self) -> list[tuple[str, str, str, str]]:
+        """(id, title, abstract, content_hash) of papers whose vectors are missing or stale."""
+        rows = self.db.execute(
+            "SELECT id, title, abstract, content_hash FROM papers"
+            " WHERE embedded_hash IS NULL OR embedded_hash != content_hash ORDER BY id"
+        )
+        return [(r["id"], r["title"], r["abstract"], r["content_hash"]) for r in rows]
+
+    def mark_embedded(self, done: Iterable[tuple[str, str]]) -> None:
+        with self.db:
+            self.db.executemany("UPDATE papers SET embedded_hash = ? WHERE id = ?", [(h, pid) for pid, h in done])
+
+    def forget_embeddings(self) -> None:
+        """Mark every paper as needing new vectors (used by reindex)."""
+        with self.db:
+            self.db.execute("UPDATE papers SET embedded_hash = NULL")
+            self.db.execute("DELETE FROM vector_deletes")
+
+    def pending_vector_deletes(self) -> list[str]:
+        return [r["paper_id"] for r in self.db.execute("SELECT paper_id FROM vector_deletes")]
+
+    def clear_vector_deletes(self, ids: list[str]) -> None:
+        with self.db:
+            self.db.executemany("DELETE FROM vector_deletes WHERE paper_id = ?", [(i,) for i in ids])
+
+    # -- reading --------------------------------------------------------------------------
+    def bm25(self, text: str, limit: int, since: str | None = None, until: str | None = None) -> list[str]:
+        """Paper ids ranked by BM25 over title (weighted 3x) and abstract, best first."""
+        match = fts_query(text)
+        if match is None:
+            return []
+        sql = (
+            "SELECT f.paper_id FROM papers_fts f JOIN papers p ON p.id = f.paper_id"
+            " WHERE papers_fts MATCH ?" + _date_clause(since, until) + " ORDER BY bm25(papers_fts, 0.0, 3.0, 1.0) LIMIT ?"
+        )
+        params = [match, *[d for d in (since, until) if d], limit]
+        return [r["paper_id"] for r in self.db.execute(sql, params)]
+
+    def ids_in_range(self, since: str | None, until: str | None) -> set[str]:
+        sql = "SELECT id FROM papers p WHERE 1=1" + _date_clause(since, until)
+        return {r["id"] for r in self.db.execute(sql, [d for d in (since, until) if d])}
+
+    def papers(self, ids: list[str]) -> dict[str, Paper]:
+        """Full paper records (with pages and spelling variants) for the given ids."""
+        found: dict[str, Paper] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT {_PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", chunk):
+                found[row["id"]] = self._paper(row)
+        return found
+
+    def _paper(self, row: sqlite3.Row) -> Paper:
+        pages = [r["name"] for r in self.db.execute(
+            "SELECT DISTINCT pg.name FROM sightings s JOIN pages pg ON pg.id = s.page_id WHERE s.paper_id = ? ORDER BY pg.name",
+            (row["id"],),
+        )]
+        aliases = [r["title"] for r in self.db.execute(
+            "SELECT DISTINCT title FROM sightings WHERE paper_id = ? AND title != ? ORDER BY title", (row["id"], row["title"]),
+        )]
+        return Paper(
+            id=row["id"], title=row["title"], abstract=row["abstract"], authors=row["authors"], date=row["date"],
+            date_raw=row["date_raw"], upvotes=row["upvotes"], url=row["url"], links=json.loads(row["links"]),
+            pages=pages, aliases=aliases,
+        )
+
+    def all_ids(self, order: str = "date") -> list[str]:
+        """Every paper id; `date` = newest first (undated last), `title` = alphabetical."""
+        by = "date IS NULL, date DESC, title" if order == "date" else "title COLLATE NOCASE"
+        return [r["id"] for r in self.db.execute(f"SELECT id FROM papers ORDER BY {by}")]
+
+    def find(self, query: str) -> list[str]:
+        """Ids matching an id, an exact title (any spelling seen), or a part of a title."""
+        if self.db.execute("SELECT 1 FROM papers WHERE id = ?", (query,)).fetchone():
+            return [query]
+        key = normalise_title(query)
+        exact = self.db.execute("SELECT paper_id FROM aliases WHERE key = ?", (key,)).fetchone()
+        if exact is not None:
+            return [exact["paper_id"]]
+        like = f"%{key}%"
+        return [r["id"] for r in self.db.execute(
+            "SELECT DISTINCT p.id FROM papers p JOIN aliases a ON a.paper_id = p.id WHERE a.key LIKE ? ORDER BY p.title", (like,),
+        )]
+
+    def counts(self) -> dict[str, int]:
+        one = self.db.execute
+        return {
+            "papers": int(one("SELECT COUNT(*) FROM papers").fetchone()[0]),
+            "pages": int(one("SELECT COUNT(*) FROM pages").fetchone()[0]),
+            "sightings": int(one("SELECT COUNT(*) FROM sightings").fetchone()[0]),
+            "pending_embeddings": int(one(
+                "SELECT COUNT(*) FROM papers WHERE embedded_hash IS NULL OR embedded_hash != content_hash").fetchone()[0]),
+            "with_date": int(one("SELECT COUNT(*) FROM papers WHERE date IS NOT NULL").fetchone()[0]),
+            "with_authors": int(one("SELECT COUNT(*) FROM papers WHERE authors IS NOT NULL").fetchone()[0]),
+        }
+
+    def date_range(self) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT MIN(date), MAX(date) FROM papers").fetchone()
+        return row[0], row[1]
+
+    def pages(self) -> list[dict[str, object]]:
+        rows = self.db.execute("SELECT name, path, layout, page_date, papers, ingested_at FROM pages ORDER BY name")
+        return [dict(r) for r in rows]
+
+
+def _date_clause(since: str | None, until: str | None) -> str:
+    return (" AND p.date >= ?" if since else "") + (" AND p.date <= ?" if until else "")

@@ -1,0 +1,220 @@
+"""The `assistant` command line: parsing, dispatch, and the one place where errors become
+messages and exit codes. Heavy libraries are imported inside the commands so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant import __version__
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.store import Store
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+A local research assistant over paper abstracts. It indexes saved pages of paper listings
+(and JSONL/CSV collections) and finds the papers that answer a question, fully offline.
+A sample collection of five saved pages is indexed automatically on first use."""
+
+EPILOG = """\
+examples:
+  assistant search "why do language models fail to reverse facts"
+  assistant search "world models" --since 2024 -k 10
+  assistant ingest ~/saved-pages/ papers.jsonl
+  assistant show "reversal curse"
+  assistant stats --json
+
+settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_EMBEDDER, ASSISTANT_SEED_BUNDLED)
+> config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options accepted both before and after the command name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="where the index lives (default: the platform's user data dir)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="assistant", description=DESCRIPTION, epilog=EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_, description=help_, parents=[common])
+
+    ingest = command("ingest", "add saved listing pages, JSONL or CSV files (or folders of them) to the index")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+    search = command("search", "find the papers that best match a question or topic")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("-k", type=int, default=5, metavar="N", help="number of papers to show (default 5)")
+    search.add_argument("--since", metavar="DATE", help="only papers published on or after DATE (2024, 'Mar 2024', 2024-03-15)")
+    search.add_argument("--until", metavar="DATE", help="only papers published on or before DATE")
+    search.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    papers = command("papers", "list the papers in the collection")
+    papers.add_argument("--sort", choices=["date", "title"], default="date", help="newest first (default) or by title")
+    papers.add_argument("--limit", type=int, metavar="N", help="show at most N papers")
+    papers.add_argument("--json", action="store_true", help="print machine-readable records")
+
+    show = command("show", "show one paper: metadata, links and full abstract")
+    show.add_argument("paper", metavar="ID-or-TITLE", help="a paper id, or its title or part of it")
+    show.add_argument("--json", action="store_true", help="print the machine-readable record")
+
+    stats = command("stats", "show what the index holds and where it lives")
+    stats.add_argument("--json", action="store_true", help="print machine-readable statistics")
+
+    command("reindex", "rebuild all vectors (needed after changing the embedder)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings({"data_dir": getattr(args, "data_dir", None)})
+
+
+def _open(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
+    """Open the store; on first use, index the bundled collection (with a progress bar)."""
+    from assistant.index import ensure_seeded, sync_vectors
+    from assistant.output import RichProgress, err
+    from assistant.store import open_store
+
+    store = open_store(settings, allow_new_embedder=allow_new_embedder)
+    if seed:
+        progress = RichProgress()
+        if ensure_seeded(store, progress) is not None:
+            err.print(f"[dim]Indexed the bundled sample collection into {settings.data_dir}.[/]")
+        sync_vectors(store, progress)  # finishes an ingest that was interrupted
+    return store
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index import ingest
+    from assistant.output import RichProgress, print_json, print_reports
+
+    store = _open(settings)
+    reports = ingest(store, args.paths, RichProgress())
+    total = store.catalog.counts()["papers"]
+    if args.json:
+        print_json({"files": [r.to_json() for r in reports], "papers": total})
+    else:
+        embedded = sum(r.new + r.changed for r in reports)
+        print_reports(reports, embedded, total)
+    return EXIT_ERROR if any(r.status == "failed" for r in reports) else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.dates import parse_bound
+    from assistant.output import print_json, print_search
+    from assistant.retrieve import search
+
+    if args.k < 1:
+        raise AssistantError("-k must be at least 1")
+    since = parse_bound(args.since) if args.since else None
+    until = parse_bound(args.until, end=True) if args.until else None
+    result = search(_open(settings), args.query, k=args.k, since=since, until=until)
+    print_json(result.to_json()) if args.json else print_search(result)
+    return EXIT_OK
+
+
+def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import print_json, print_papers
+
+    store = _open(settings)
+    ids = store.catalog.all_ids(args.sort)[: args.limit]
+    found = store.catalog.papers(ids)
+    papers = [found[i] for i in ids]
+    if args.json:
+        print_json({"count": len(papers), "papers": [p.to_json() for p in papers]})
+    else:
+        print_papers(papers)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import print_json, print_paper
+
+    store = _open(settings)
+    ids = store.catalog.find(args.paper)
+    if not ids:
+        raise AssistantError(f"no paper matches {args.paper!r} (try `assistant search` or `assistant papers`)")
+    if len(ids) > 1:
+        found = store.catalog.papers(ids)
+        listing = "\n".join(f"  {pid}  {found[pid].title}" for pid in ids[:20])
+        raise AssistantError(f"{len(ids)} papers match {args.paper!r}; give one id:\n{listing}")
+    paper = store.catalog.papers(ids)[ids[0]]
+    print_json(paper.to_json()) if args.json else print_paper(paper)
+    return EXIT_OK
+
+
+def collect_stats(store: Store) -> dict[str, object]:
+    counts = store.catalog.counts()
+    first, last = store.catalog.date_range()
+    return {
+        "data_dir": str(store.settings.data_dir),
+        **counts,
+        "passages": store.vectors.count(),
+        "earliest_date": first,
+        "latest_date": last,
+        "embedder": store.catalog.get_meta("embedder"),
+        "embedder_dim": int(store.catalog.get_meta("embedder_dim") or 0) or None,
+        "sources": store.catalog.pages(),
+    }
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import print_json, print_stats
+
+    stats = collect_stats(_open(settings))
+    print_json(stats) if args.json else print_stats(stats)
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index import reindex
+    from assistant.output import RichProgress, out
+
+    store = _open(settings, seed=False, allow_new_embedder=True)
+    count = reindex(store, RichProgress())
+    out.print(f"Re-embedded {count} papers with {store.embedder.name}.")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
+    "stats": cmd_stats, "reindex": cmd_reindex,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return COMMANDS[args.command](args, _settings(args))
+    except AssistantError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; run the same command again to finish\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

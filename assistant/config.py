@@ -1,0 +1,98 @@
+"""One `Settings` object, resolved as flags > environment (`ASSISTANT_*`) > config file > defaults.
+
+It is built once at the edge (CLI, TUI, tests) and passed down; nothing reads it globally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import AssistantError
+
+APP_NAME = "assistant"
+BUNDLED_EMBEDDER = "all-MiniLM-L6-v2"
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def default_config_file() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about where data lives and which models to use."""
+
+    data_dir: Path = dataclasses.field(default_factory=default_data_dir)
+    # The bundled embedder's name, or a path to a local sentence-transformers model folder.
+    embedder: str = BUNDLED_EMBEDDER
+    # Ingest the bundled sample collection the first time a store is used.
+    seed_bundled: bool = True
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def vectors_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def _convert(name: str, kind: object, value: object) -> object:
+    if kind in (bool, "bool"):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise AssistantError(f"setting {name}: expected true/false, got {value!r}")
+    if kind in (Path, "Path"):
+        return Path(str(value)).expanduser()
+    if kind in (int, "int"):
+        try:
+            return int(str(value))
+        except ValueError as exc:
+            raise AssistantError(f"setting {name}: expected a whole number, got {value!r}") from exc
+    return str(value)
+
+
+def _read_config_file(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AssistantError(f"config file {path}: {exc}") from exc
+
+
+def load_settings(flags: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve settings; `flags` holds only options the user actually gave (None = not given)."""
+    env = os.environ if env is None else env
+    config_path = Path(env["ASSISTANT_CONFIG"]).expanduser() if env.get("ASSISTANT_CONFIG") else default_config_file()
+    from_file = _read_config_file(config_path)
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = set(from_file) - set(fields)
+    if unknown:
+        raise AssistantError(f"config file {config_path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    values: dict[str, object] = {}
+    for name, spec in fields.items():
+        for source in (flags or {}, {name: env.get(f"ASSISTANT_{name.upper()}")}, from_file):
+            value = source.get(name)
+            if value is not None and value != "":
+                values[name] = _convert(name, spec.type, value)
+                break
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Reading the dates users type on the command line (`--since 2024`, `--until "Mar 2025"`)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from dateutil import parser as dateparser
+
+from assistant.errors import AssistantError
+
+_DEFAULT_A = datetime(1904, 1, 1)
+_DEFAULT_B = datetime(1908, 2, 2)
+
+
+def parse_bound(text: str, *, end: bool = False) -> str:
+    """ISO date for a bound: a partial date means its first day, or its last day when `end`.
+
+    `--until 2024` must include December 2024, so parts the user left out are filled in
+    according to which end of a range the date is.
+    """
+    try:
+        first = dateparser.parse(text, default=_DEFAULT_A)
+        second = dateparser.parse(text, default=_DEFAULT_B)
+    except (ValueError, OverflowError) as exc:
+        raise AssistantError(f"cannot read the date {text!r} (try 2024-03-15, 'Mar 2024' or 2024)") from exc
+    if first.year != second.year:
+        raise AssistantError(f"the date {text!r} has no year (try 'Mar 2024' or 2024-03)")
+    year = first.year
+    month = first.month if first.month == second.month else (12 if end else 1)
+    if first.day == second.day:
+        day = first.day
+    else:
+        day = calendar.monthrange(year, month)[1] if end else 1
+    return date(year, month, day).isoformat()

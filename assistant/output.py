@@ -1,0 +1,134 @@
+"""How command results look in a terminal: Rich tables, paper cards and progress bars.
+
+Progress and notes go to stderr so that stdout stays clean for `--json` and pipes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.papers import Paper
+
+if TYPE_CHECKING:
+    from assistant.index import FileReport
+    from assistant.retrieve import SearchResult
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+class RichProgress:
+    """Progress bars on stderr (only drawn when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self._bar: Progress | None = None
+        self._task: int | None = None
+
+    def start(self, description: str, total: int) -> None:
+        self.stop()
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task, amount)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def meta_line(paper: Paper) -> str:
+    """`2024-03-11 · 2 authors · 3 upvotes · daily-papers-apr17.txt` (only what is known)."""
+    parts = [paper.date or paper.date_raw or "date unknown"]
+    if paper.authors is not None:
+        parts.append(f"{paper.authors} author{'s' if paper.authors != 1 else ''}")
+    if paper.upvotes is not None:
+        parts.append(f"{paper.upvotes} upvotes")
+    return " · ".join(parts)
+
+
+def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -> None:
+    for report in reports:
+        if report.status == "failed":
+            err.print(f"[red]✗[/] {escape(report.error or report.path)}")
+            continue
+        detail = "unchanged, skipped" if report.status == "unchanged" else (
+            f"{report.layout}, {report.papers} papers ({report.new} new, {report.changed} changed)"
+        )
+        out.print(f"[green]✓[/] {escape(report.path)}: {detail}")
+        for warning in report.warnings:
+            err.print(f"  [yellow]warning:[/] {escape(warning)}")
+    failed = sum(r.status == "failed" for r in reports)
+    summary = f"{len(reports) - failed} file(s) ingested, {failed} failed; embedded {embedded} paper(s); {total_papers} papers in the collection"
+    out.print(("[red]" if failed else "[bold]") + summary)
+
+
+def print_search(result: SearchResult) -> None:
+    if not result.hits:
+        out.print("No papers match.")
+        return
+    if not result.covered:
+        err.print(
+            f"[yellow]Nothing in the collection closely matches this query (best similarity "
+            f"{result.best_similarity:.2f} < {result.threshold:.2f}). The closest papers are:[/]"
+        )
+    for rank, hit in enumerate(result.hits, start=1):
+        out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
+        out.print(f"    [dim]{escape(meta_line(hit.paper))} · similarity {hit.similarity:.2f}[/]")
+        if hit.passage:
+            snippet = hit.passage.split(". ", 1)[-1] if hit.passage.startswith(hit.paper.title) else hit.passage
+            out.print(f"    {escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")
+
+
+def print_papers(papers: list[Paper]) -> None:
+    table = Table(show_lines=False, expand=False)
+    table.add_column("id", style="dim", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("authors", justify="right")
+    table.add_column("title", overflow="fold")
+    for paper in papers:
+        table.add_row(paper.id, paper.date or paper.date_raw or "", "" if paper.authors is None else str(paper.authors),
+                      escape(paper.title))
+    out.print(table)
+    out.print(f"{len(papers)} papers")
+
+
+def print_paper(paper: Paper) -> None:
+    out.print(f"[bold]{escape(paper.title)}[/]")
+    out.print(f"[dim]id {paper.id} · {escape(meta_line(paper))}[/]")
+    for alias in paper.aliases:
+        out.print(f"[dim]also listed as: {escape(alias)}[/]")
+    out.print(f"[dim]seen on: {escape(', '.join(paper.pages))}[/]")
+    for link in paper.links:
+        out.print(f"{link['kind']}: {escape(link['url'])}")
+    if paper.url:
+        out.print(f"url: {escape(paper.url)}")
+    out.print()
+    out.print(escape(paper.abstract), soft_wrap=True)
+
+
+def print_stats(stats: dict[str, object]) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in stats.items():
+        if key != "sources":
+            table.add_row(key.replace("_", " "), escape(str(value)))
+    out.print(table)

@@ -1,0 +1,166 @@
+"""The records the assistant passes between stages: papers, passages and search hits.
+
+Ids are derived from the normalised title so the same paper gets the same id on every page
+and in every store, without any registry of ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9(\"'\[])")
+# Abbreviations after which a full stop does not end a sentence in abstracts.
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co", "codeberg.org")
+
+
+def normalise_title(title: str) -> str:
+    """Case-, accent- and punctuation-insensitive key for a title.
+
+    Pages differ in capitalisation, quotes and dashes for the same paper; the key removes all of
+    that so one paper keeps one record.
+    """
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.casefold()).replace("_", " ").strip()
+
+
+def paper_id(title_key: str) -> str:
+    """Short stable id for a normalised title (10 hex digits: collisions are negligible)."""
+    return hashlib.sha1(title_key.encode("utf-8")).hexdigest()[:10]
+
+
+def content_hash(title: str, abstract: str) -> str:
+    """Hash of what gets embedded; a change means the paper must be re-embedded."""
+    return hashlib.sha256(f"{title}\n{abstract}".encode("utf-8")).hexdigest()[:16]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split an abstract into sentences without breaking on common abbreviations or decimals."""
+    protected = text
+    for i, abbr in enumerate(_ABBREVIATIONS):
+        protected = protected.replace(abbr, abbr.replace(".", f"\x00{i}\x00"))
+    parts = _SENTENCE_END.split(protected.strip())
+    sentences = []
+    for part in parts:
+        restored = re.sub(r"\x00\d+\x00", ".", part).strip()
+        if restored:
+            sentences.append(restored)
+    return sentences
+
+
+def find_links(abstract: str) -> list[dict[str, str]]:
+    """Links mentioned in an abstract, labelled `code` (repository hosts) or `page`."""
+    links: list[dict[str, str]] = []
+    for match in _URL.finditer(abstract):
+        url = match.group(0).rstrip(".,;:)]}")
+        kind = "code" if any(host in url for host in _CODE_HOSTS) else "page"
+        if all(link["url"] != url for link in links):
+            links.append({"url": url, "kind": kind})
+    return links
+
+
+@dataclass(frozen=True)
+class Record:
+    """One paper as read from one source, before it is merged with other sightings."""
+
+    title: str
+    abstract: str
+    authors: int | None = None
+    date: str | None = None  # ISO yyyy-mm-dd, only when the source gives the year
+    date_raw: str | None = None
+    upvotes: int | None = None
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        return normalise_title(self.title)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A deduplicated paper in the catalogue, with metadata merged from every page it is on."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: int | None = None
+    date: str | None = None
+    date_raw: str | None = None
+    upvotes: int | None = None
+    url: str | None = None
+    links: list[dict[str, str]] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The stable machine-readable form used by every `--json` output."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "abstract": self.abstract,
+            "authors": self.authors,
+            "date": self.date,
+            "date_raw": self.date_raw,
+            "upvotes": self.upvotes,
+            "url": self.url,
+            "links": self.links,
+            "pages": self.pages,
+            "aliases": self.aliases,
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a paper that gets its own vector: the title, or a window of sentences."""
+
+    id: str
+    paper_id: str
+    text: str
+
+
+def make_passages(paper_id_: str, title: str, abstract: str, window: int = 3, stride: int = 2) -> list[Passage]:
+    """Title plus overlapping windows of sentences, so the tail of a long abstract is searchable.
+
+    The embedder truncates at 256 tokens; windows keep every sentence inside some passage, and
+    prefixing the title keeps each window anchored to its paper.
+    """
+    passages = [Passage(f"{paper_id_}:0", paper_id_, title)]
+    sentences = split_sentences(abstract)
+    starts = range(0, max(len(sentences) - window, 0) + 1, stride) if sentences else range(0)
+    last = -1
+    for number, start in enumerate(starts, start=1):
+        chunk = " ".join(sentences[start : start + window])
+        passages.append(Passage(f"{paper_id_}:{number}", paper_id_, f"{title}. {chunk}"))
+        last = start + window
+    if sentences and last < len(sentences):
+        chunk = " ".join(sentences[max(len(sentences) - window, 0) :])
+        passages.append(Passage(f"{paper_id_}:{len(passages)}", paper_id_, f"{title}. {chunk}"))
+    return passages
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A paper found for a query, with the evidence of why it ranked where it did."""
+
+    paper: Paper
+    score: float  # reciprocal-rank-fusion score
+    similarity: float  # best cosine similarity of any passage to the query (0 when not found)
+    bm25_rank: int | None
+    dense_rank: int | None
+    passage: str | None  # the best-matching passage text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "paper": self.paper.to_json(),
+            "score": round(self.score, 6),
+            "similarity": round(self.similarity, 4),
+            "bm25_rank": self.bm25_rank,
+            "dense_rank": self.dense_rank,
+            "passage": self.passage,
+        }

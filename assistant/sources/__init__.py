@@ -1,0 +1,39 @@
+"""Turn one input file into paper records, choosing the parser from the file itself.
+
+Pure: reads the file and nothing else, so a bad file fails before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.errors import SourceError
+from assistant.sources.listing import NotAListing, ParsedPage, parse_listing
+from assistant.sources.tabular import BadRow, parse_csv, parse_jsonl
+from assistant.sources.text import read_text
+
+# JSONL/CSV collections can be large; the cap only guards against reading e.g. a disk image.
+MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024
+TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES}
+
+__all__ = ["ParsedPage", "SUPPORTED_SUFFIXES", "read_source"]
+
+
+def read_source(path: Path) -> ParsedPage:
+    """Parse a listing page, JSONL or CSV file into records; SourceError says what is wrong."""
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if path.is_dir():
+        raise SourceError(path, "is a directory")
+    try:
+        if kind == "jsonl":
+            records = parse_jsonl(read_text(path, MAX_TABLE_BYTES).split("\n"))
+        elif kind == "csv":
+            records = parse_csv(read_text(path, MAX_TABLE_BYTES))
+        else:
+            return parse_listing(read_text(path))
+    except (NotAListing, BadRow) as exc:
+        raise SourceError(path, str(exc)) from exc
+    if not records:
+        raise SourceError(path, f"no papers in this {kind.upper()} file")
+    return ParsedPage(layout=kind, page_date=None, records=records)

@@ -1,0 +1,90 @@
+"""Parsers for JSONL and CSV collections: columns `title`, `abstract`, optional `date`,
+`authors` (a count or a list of names) and `url`. This is how large collections get in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+
+from dateutil import parser as dateparser
+
+from assistant.papers import Record
+
+# CSV fields above this size are a broken file, not an abstract.
+csv.field_size_limit(4 * 1024 * 1024)
+
+
+class BadRow(ValueError):
+    """A row that cannot be read; the message names the line."""
+
+
+def _authors(value: object, where: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    # "A. Author; B. Author" or "A, B and C"
+    names = [n for n in text.replace(" and ", ";").replace(",", ";").split(";") if n.strip()]
+    if not names:
+        raise BadRow(f"{where}: cannot read authors {text!r}")
+    return len(names)
+
+
+def _date(value: object, where: str) -> tuple[str | None, str | None]:
+    if value is None or str(value).strip() == "":
+        return None, None
+    raw = str(value).strip()
+    try:
+        parsed = dateparser.parse(raw)
+    except (ValueError, OverflowError) as exc:
+        raise BadRow(f"{where}: cannot read date {raw!r}") from exc
+    return parsed.date().isoformat(), raw
+
+
+def record_from_row(row: Mapping[str, object], where: str) -> Record:
+    """Validate one row and turn it into a Record."""
+    fields = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    title = str(fields.get("title") or "").strip()
+    abstract = " ".join(str(fields.get("abstract") or "").split())
+    if not title or not abstract:
+        raise BadRow(f"{where}: missing {'title' if not title else 'abstract'}")
+    iso, raw = _date(fields.get("date"), where)
+    url = str(fields.get("url") or "").strip() or None
+    return Record(title=" ".join(title.split()), abstract=abstract, authors=_authors(fields.get("authors"), where),
+                  date=iso, date_raw=raw, url=url)
+
+
+def parse_jsonl(lines: Iterable[str]) -> list[Record]:
+    """One JSON object per line; blank lines are allowed."""
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadRow(f"line {number}: invalid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise BadRow(f"line {number}: expected a JSON object")
+        records.append(record_from_row(row, f"line {number}"))
+    return records
+
+
+def parse_csv(text: str) -> list[Record]:
+    """A CSV file with a header row naming at least `title` and `abstract`."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = {name.strip().lower() for name in reader.fieldnames or []}
+    missing = {"title", "abstract"} - header
+    if missing:
+        raise BadRow(f"header lacks column(s): {', '.join(sorted(missing))}")
+    try:
+        return [record_from_row(row, f"line {reader.line_num}") for row in reader]
+    except csv.Error as exc:
+        raise BadRow(f"line {reader.line_num}: {exc}") from exc

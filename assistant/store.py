@@ -1,0 +1,63 @@
+"""Opening a data directory: the catalogue, the vector store and the embedder that built it.
+
+The store records which embedder made its vectors; opening it with another one fails with a
+message that says how to rebuild, instead of silently mixing two vector spaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.catalog import Catalog
+from assistant.config import Settings
+from assistant.embed import Embedder, SentenceTransformerEmbedder
+from assistant.errors import StoreError
+from assistant.vectors import ChromaStore, VectorStore
+
+EMBEDDER_KEY = "embedder"
+DIM_KEY = "embedder_dim"
+
+
+@dataclass
+class Store:
+    """Everything one data directory holds, plus the embedder used to read and write it."""
+
+    settings: Settings
+    catalog: Catalog
+    vectors: VectorStore
+    embedder: Embedder
+
+    def check_dimension(self) -> None:
+        """Record the embedder's dimension on first use; refuse a store of another dimension."""
+        dim = self.embedder.dim
+        stored = self.catalog.get_meta(DIM_KEY)
+        if stored is None:
+            self.catalog.set_meta(DIM_KEY, str(dim))
+        elif int(stored) != dim:
+            raise StoreError(
+                f"the vectors in {self.settings.data_dir} have {stored} dimensions but embedder "
+                f"{self.embedder.name!r} makes {dim}; run `assistant reindex` to rebuild them"
+            )
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def open_store(settings: Settings, *, embedder: Embedder | None = None, vectors: VectorStore | None = None,
+               allow_new_embedder: bool = False) -> Store:
+    """Open (creating if needed) the store in `settings.data_dir`.
+
+    `allow_new_embedder` is for reindex, which exists to switch embedders.
+    """
+    catalog = Catalog(settings.catalog_path)
+    embedder = embedder or SentenceTransformerEmbedder(settings.embedder)
+    stored = catalog.get_meta(EMBEDDER_KEY)
+    if stored is None:
+        catalog.set_meta(EMBEDDER_KEY, embedder.name)
+    elif stored != embedder.name and not allow_new_embedder:
+        catalog.close()
+        raise StoreError(
+            f"the store in {settings.data_dir} was built with embedder {stored!r}, not {embedder.name!r}; "
+            f"run `assistant reindex` to rebuild its vectors with {embedder.name!r} (or set the embedder back)"
+        )
+    return Store(settings, catalog, vectors or ChromaStore(settings.vectors_path), embedder)

@@ -1,0 +1,104 @@
+"""Vector stores: the `VectorStore` protocol and Chroma (embedded, telemetry off).
+
+Vectors are kept per passage, with the paper id in the metadata, so a paper's vectors can be
+replaced or deleted as a unit when its abstract changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.offline import go_offline
+from assistant.papers import Passage
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+COLLECTION = "passages"
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """One passage near a query vector."""
+
+    passage_id: str
+    paper_id: str
+    text: str
+    similarity: float  # cosine similarity, 1 = same direction
+
+
+class VectorStore(Protocol):
+    def replace(self, paper_ids: list[str], passages: list[Passage], embeddings: list[list[float]]) -> None: ...
+
+    def delete(self, paper_ids: list[str]) -> None: ...
+
+    def query(self, embedding: list[float], n: int) -> list[VectorHit]: ...
+
+    def count(self) -> int: ...
+
+    def reset(self) -> None: ...
+
+
+class ChromaStore:
+    """Chroma `PersistentClient` in the data directory, cosine space, embeddings supplied by us
+    (Chroma's own embedding function is disabled: it would try to download a model)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._collection: Collection | None = None
+
+    @property
+    def collection(self) -> Collection:
+        if self._collection is None:
+            go_offline()
+            import chromadb
+            from chromadb.config import Settings
+
+            client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=True))
+            self._collection = client.get_or_create_collection(
+                COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return self._collection
+
+    def replace(self, paper_ids: list[str], passages: list[Passage], embeddings: list[list[float]]) -> None:
+        """Drop the papers' old passages and add the new ones (upsert alone would leave stale
+        windows behind when an abstract gets shorter)."""
+        self.delete(paper_ids)
+        if passages:
+            self.collection.add(
+                ids=[p.id for p in passages],
+                embeddings=embeddings,  # type: ignore[arg-type]
+                documents=[p.text for p in passages],
+                metadatas=[{"paper_id": p.paper_id} for p in passages],
+            )
+
+    def delete(self, paper_ids: list[str]) -> None:
+        if paper_ids:
+            self.collection.delete(where={"paper_id": {"$in": paper_ids}})
+
+    def query(self, embedding: list[float], n: int) -> list[VectorHit]:
+        total = self.count()
+        if total == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=min(n, total), include=["distances", "metadatas", "documents"]
+        )
+        ids = result["ids"][0]
+        distances = (result["distances"] or [[]])[0]
+        metadatas = (result["metadatas"] or [[]])[0]
+        documents = (result["documents"] or [[]])[0]
+        return [
+            VectorHit(pid, str(meta["paper_id"]), doc, 1.0 - float(dist))
+            for pid, dist, meta, doc in zip(ids, distances, metadatas, documents)
+        ]
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def reset(self) -> None:
+        """Remove every vector (reindex): drop and recreate the collection."""
+        client = self.collection._client  # noqa: SLF001 - chromadb exposes no public handle
+        client.delete_collection(COLLECTION)
+        self._collection = None
