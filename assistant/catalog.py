@@ -115,6 +115,10 @@ class Catalog:
         row = self.db.execute("SELECT sha256 FROM pages WHERE path = ?", (path,)).fetchone()
         return None if row is None else str(row["sha256"])
 
+    def has_content(self, sha256: str) -> bool:
+        """Whether a file with exactly these bytes was already ingested (under any name)."""
+        return self.db.execute("SELECT 1 FROM pages WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
     def aliases(self) -> dict[str, str]:
         """Every normalised title seen so far, mapped to the paper it belongs to."""
         return {row["key"]: row["paper_id"] for row in self.db.execute("SELECT key, paper_id FROM aliases")}

@@ -9,6 +9,10 @@ from dateutil import parser as dateparser
 
 from assistant.errors import AssistantError
 
+class MissingYear(AssistantError):
+    """A date without a year: fine to keep as text, useless as a bound."""
+
+
 _DEFAULT_A = datetime(1904, 1, 1)
 _DEFAULT_B = datetime(1908, 2, 2)
 
@@ -25,7 +29,7 @@ def parse_bound(text: str, *, end: bool = False) -> str:
     except (ValueError, OverflowError) as exc:
         raise AssistantError(f"cannot read the date {text!r} (try 2024-03-15, 'Mar 2024' or 2024)") from exc
     if first.year != second.year:
-        raise AssistantError(f"the date {text!r} has no year (try 'Mar 2024' or 2024-03)")
+        raise MissingYear(f"the date {text!r} has no year (try 'Mar 2024' or 2024-03)")
     year = first.year
     month = first.month if first.month == second.month else (12 if end else 1)
     if first.day == second.day:

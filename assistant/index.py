@@ -92,7 +92,7 @@ def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) ->
     except OSError as exc:
         return FileReport(str(path), "failed", error=f"{path}: cannot read: {exc.strerror or exc}")
     previous = store.catalog.page_hash(source)
-    if previous == digest:
+    if previous == digest or (previous is None and store.catalog.has_content(digest)):
         return FileReport(str(path), "unchanged")
     try:
         parsed = read_source(path)

@@ -91,7 +91,8 @@ def print_search(result: SearchResult) -> None:
         )
     for rank, hit in enumerate(result.hits, start=1):
         out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
-        out.print(f"    [dim]{escape(meta_line(hit.paper))} · similarity {hit.similarity:.2f}[/]")
+        similarity = "keyword match only" if hit.similarity is None else f"similarity {hit.similarity:.2f}"
+        out.print(f"    [dim]{escape(meta_line(hit.paper))} · {similarity}[/]")
         if hit.passage:
             snippet = hit.passage.split(". ", 1)[-1] if hit.passage.startswith(hit.paper.title) else hit.passage
             out.print(f"    {escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")

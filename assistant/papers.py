@@ -150,7 +150,7 @@ class Hit:
 
     paper: Paper
     score: float  # reciprocal-rank-fusion score
-    similarity: float  # best cosine similarity of any passage to the query (0 when not found)
+    similarity: float | None  # best cosine similarity of a passage; None if only BM25 found it
     bm25_rank: int | None
     dense_rank: int | None
     passage: str | None  # the best-matching passage text
@@ -159,7 +159,7 @@ class Hit:
         return {
             "paper": self.paper.to_json(),
             "score": round(self.score, 6),
-            "similarity": round(self.similarity, 4),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
             "bm25_rank": self.bm25_rank,
             "dense_rank": self.dense_rank,
             "passage": self.passage,

@@ -38,6 +38,8 @@ _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9\"'(\[])")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 MAX_TITLE_CHARS = 400
+# Without any marker of the listing site, only accept pairs whose "abstracts" read like abstracts.
+MIN_PLAIN_ABSTRACT = 200
 
 
 @dataclass
@@ -56,6 +58,15 @@ class NotAListing(ValueError):
 
 def _looks_like_abstract(line: str) -> bool:
     return len(line) > MAX_TITLE_CHARS or (len(line) >= 120 and len(_SENTENCE_END.findall(line)) >= 2)
+
+
+def _median_length(records: list[Record]) -> int:
+    lengths = sorted(len(r.abstract) for r in records)
+    return lengths[len(lengths) // 2]
+
+
+def _is_metadata(line: str) -> bool:
+    return bool(_AUTHORS_LINE.match(line) or _DATE_LINE.match(line) or _SEPARATOR_LINE.match(line))
 
 
 def _date_fields(match: re.Match[str]) -> tuple[str | None, str, int | None]:
@@ -81,7 +92,8 @@ class _Reader:
         self.skipped = 0
         self.markers = 0
 
-    def feed(self, number: int, line: str) -> None:
+    def feed(self, number: int, line: str, following: str | None) -> None:
+        """Read one line; `following` is the next line when it is also title/abstract text."""
         if line.casefold() in _BOILERPLATE:
             self.markers += 1
             return
@@ -97,14 +109,13 @@ class _Reader:
             else:
                 self.title = (number, line)
             return
-        if _looks_like_abstract(line) or (
-            len(line) >= 60 and _SENTENCE_END.search(line) and len(line) > 2 * len(self.title[1])
-        ):
-            self.records.append(Record(title=self.title[1], abstract=line))
-            self.title = None
+        # A title followed by a title-like line that itself precedes an abstract had no abstract.
+        if not _looks_like_abstract(line) and following is not None and _looks_like_abstract(following):
+            self._skip(self.title[0], "title without an abstract")
+            self.title = (number, line)
             return
-        self._skip(self.title[0], "title without an abstract")
-        self.title = (number, line)
+        self.records.append(Record(title=self.title[1], abstract=line))
+        self.title = None
 
     def finish(self) -> None:
         if self.title is not None:
@@ -143,19 +154,17 @@ def parse_listing(text: str) -> ParsedPage:
     rejected instead of being ingested as nonsense papers.
     """
     raw_lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    numbered = [(index + 1, line) for index, line in enumerate(raw_lines) if line]
+    followed_by_blank = sum(1 for number, _ in numbered if number < len(raw_lines) and not raw_lines[number])
+    has_authors = any(_AUTHORS_LINE.match(line) for _, line in numbered)
     reader = _Reader()
-    content = 0
-    followed_by_blank = 0
-    has_authors = False
-    for index, line in enumerate(raw_lines):
-        if not line:
-            continue
-        content += 1
-        has_authors = has_authors or bool(_AUTHORS_LINE.match(line))
-        if index + 1 < len(raw_lines) and not raw_lines[index + 1]:
-            followed_by_blank += 1
-        reader.feed(index + 1, line)
+    for position, (number, line) in enumerate(numbered):
+        following = numbered[position + 1][1] if position + 1 < len(numbered) else None
+        if following is not None and (_is_metadata(following) or following.casefold() in _BOILERPLATE):
+            following = None
+        reader.feed(number, line, following)
     reader.finish()
+    content = len(numbered)
     if not reader.records:
         raise NotAListing("not a listing page: no title/abstract pairs found")
     if reader.skipped > max(1, len(reader.records) // 4):
@@ -163,8 +172,8 @@ def parse_listing(text: str) -> ParsedPage:
             f"not a listing page: {reader.skipped} lines do not form title/abstract pairs "
             f"(only {len(reader.records)} pairs found)"
         )
-    if reader.markers == 0 and len(reader.records) < 2:
-        raise NotAListing("not a listing page: a single title/abstract pair and no listing markers")
+    if reader.markers == 0 and (len(reader.records) < 2 or _median_length(reader.records) < MIN_PLAIN_ABSTRACT):
+        raise NotAListing("not a listing page: no listing markers and no abstract-length paragraphs")
     if has_authors:
         layout = "daily"
     elif followed_by_blank * 2 > content:

@@ -8,8 +8,8 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 
-from dateutil import parser as dateparser
-
+from assistant.dates import MissingYear, parse_bound
+from assistant.errors import AssistantError
 from assistant.papers import Record
 
 # CSV fields above this size are a broken file, not an abstract.
@@ -42,10 +42,11 @@ def _date(value: object, where: str) -> tuple[str | None, str | None]:
         return None, None
     raw = str(value).strip()
     try:
-        parsed = dateparser.parse(raw)
-    except (ValueError, OverflowError) as exc:
+        return parse_bound(raw), raw
+    except MissingYear:
+        return None, raw
+    except AssistantError as exc:
         raise BadRow(f"{where}: cannot read date {raw!r}") from exc
-    return parsed.date().isoformat(), raw
 
 
 def record_from_row(row: Mapping[str, object], where: str) -> Record:

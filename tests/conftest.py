@@ -1,0 +1,107 @@
+"""Shared fixtures: every user path points into a temp dir; the real embedder is loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.embed import SentenceTransformerEmbedder
+from assistant.index import ingest, bundled_pages
+from assistant.store import Store, open_store
+
+
+@pytest.fixture(autouse=True)
+def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the user's real data or config."""
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "config.toml"))
+    for name in ("ASSISTANT_EMBEDDER", "ASSISTANT_SEED_BUNDLED"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed (and optionally failing)."""
+
+    def __init__(self, real: SentenceTransformerEmbedder, fail_after: int | None = None) -> None:
+        self.real = real
+        self.name = real.name
+        self.texts = 0
+        self.calls = 0
+        self.fail_after = fail_after
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt("simulated interruption")
+        self.calls += 1
+        self.texts += len(texts)
+        return self.real.embed(texts)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def counting(real_embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(real_embedder)
+
+
+@pytest.fixture
+def make_store(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> Iterator:
+    """Factory for empty stores in this test's temp dir (no bundled seeding)."""
+    opened: list[Store] = []
+
+    def factory(name: str = "store", embedder: object | None = None) -> Store:
+        settings = Settings(data_dir=tmp_path / name, seed_bundled=False)
+        store = open_store(settings, embedder=embedder or real_embedder)  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder) -> Iterator[Store]:
+    """The bundled collection, indexed once for every read-only test."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sample"), seed_bundled=False)
+    store = open_store(settings, embedder=real_embedder)
+    ingest(store, bundled_pages(), bundled=True)
+    yield store
+    store.close()
+
+
+def daily_page(papers: list[dict[str, object]], header_date: str = "Jan 5") -> str:
+    """A page in the `daily` layout (with metadata lines) built from dicts."""
+    parts = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers",
+             "byAK and the research community", header_date]
+    for paper in papers:
+        parts += [str(paper["title"]), str(paper["abstract"])]
+        if "authors" in paper:
+            parts.append(f"  • {paper['authors']} authors\n·\n{paper['date']}")
+    return "\n\n".join(parts) + "\n"
+
+
+def fake_papers(count: int, topic: str = "graph") -> list[dict[str, object]]:
+    """Distinct synthetic papers with multi-sentence abstracts."""
+    return [
+        {
+            "title": f"Study number {i} of {topic} learning methods",
+            "abstract": (
+                f"We study variant {i} of {topic} learning. Our method improves accuracy by {i + 3} points. "
+                f"Experiments on {i + 2} datasets confirm the gains. The code is public."
+            ),
+            "authors": i + 1,
+            "date": f"Mar {i + 1}, 2024",
+        }
+        for i in range(count)
+    ]
