@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from assistant.index import FileReport
     from assistant.retrieve import SearchResult
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: long lines are left to the terminal, so pipes and logs get one line per message.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: object) -> None:
@@ -39,7 +40,7 @@ class RichProgress:
         self.stop()
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True,
+            console=err, transient=True, disable=not err.is_terminal,
         )
         self._bar.start()
         self._task = self._bar.add_task(description, total=total)
@@ -122,7 +123,7 @@ def print_paper(paper: Paper) -> None:
     if paper.url:
         out.print(f"url: {escape(paper.url)}")
     out.print()
-    out.print(escape(paper.abstract), soft_wrap=True)
+    out.print(escape(paper.abstract))
 
 
 def print_stats(stats: dict[str, object]) -> None:

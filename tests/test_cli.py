@@ -1,0 +1,115 @@
+"""The command line, driven through `main()` against real stores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import cli, index
+from assistant.store import Store
+from tests.conftest import daily_page, fake_papers
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_loads_no_heavy_library() -> None:
+    code = (
+        "import sys; from assistant import cli; cli.build_parser().format_help();"
+        "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'llama_cpp', 'rich', 'textual')"
+        " if m in sys.modules]; print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    shown = subprocess.run([sys.executable, "-m", "assistant", "--help"], capture_output=True, text=True, check=True)
+    for command in ("ingest", "search", "papers", "show", "stats", "reindex"):
+        assert command in shown.stdout
+
+
+def test_search_json_is_stable(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = str(sample_store.settings.data_dir)
+    code, out, _ = run(capsys, "search", "attention heads that increment days of the week", "-k", "2", "--json", "--data-dir", data_dir)
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"query", "covered", "best_similarity", "threshold", "hits"}
+    assert result["covered"] is True and len(result["hits"]) == 2
+    hit = result["hits"][0]
+    assert set(hit) == {"paper", "score", "similarity", "bm25_rank", "dense_rank", "passage"}
+    assert set(hit["paper"]) == {"id", "title", "abstract", "authors", "date", "date_raw", "upvotes", "url", "links",
+                                 "pages", "aliases"}
+
+
+def test_papers_show_and_stats(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = str(sample_store.settings.data_dir)
+    code, out, _ = run(capsys, "--data-dir", data_dir, "papers", "--json", "--limit", "7")
+    listed = json.loads(out)
+    assert code == 0 and listed["count"] == 7
+    dates = [p["date"] for p in listed["papers"]]
+    assert dates == sorted(dates, reverse=True)
+    first = listed["papers"][0]
+    code, out, _ = run(capsys, "show", first["id"], "--json", "--data-dir", data_dir)
+    assert code == 0 and json.loads(out)["title"] == first["title"]
+    code, out, _ = run(capsys, "show", first["title"].upper(), "--data-dir", data_dir)
+    assert code == 0 and first["abstract"][:40] in " ".join(out.split())
+    code, _, err = run(capsys, "show", "no such paper title anywhere", "--data-dir", data_dir)
+    assert code == 1 and "no paper matches" in err
+    code, _, err = run(capsys, "show", "learning", "--data-dir", data_dir)
+    assert code == 1 and "papers match" in err
+    code, out, _ = run(capsys, "stats", "--json", "--data-dir", data_dir)
+    stats = json.loads(out)
+    assert code == 0 and stats["papers"] == 311 and stats["embedder"] == "all-MiniLM-L6-v2"
+    assert stats["passages"] > stats["papers"] and len(stats["sources"]) == 5
+
+
+def test_first_use_seeds_the_bundled_collection_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    sample = tmp_path / "bundled" / "sample.txt"
+    sample.parent.mkdir()
+    sample.write_text(daily_page(fake_papers(3)))
+    monkeypatch.setattr(index, "bundled_pages", lambda: [sample])
+    code, out, _ = run(capsys, "papers", "--json")
+    assert code == 0 and json.loads(out)["count"] == 3
+    assert (tmp_path / "data" / "catalog.sqlite3").exists()  # ASSISTANT_DATA_DIR from conftest
+    other = tmp_path / "mine.txt"
+    other.write_text(daily_page(fake_papers(2, topic="protein")))
+    code, out, err = run(capsys, "ingest", str(other))
+    assert code == 0 and "2 new" in out
+    monkeypatch.setattr(index, "bundled_pages", lambda: pytest.fail("seeded twice"))
+    code, out, _ = run(capsys, "stats", "--json")
+    assert json.loads(out)["papers"] == 5
+
+
+def test_ingest_reports_each_file_and_fails_on_bad_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
+    good = tmp_path / "good.txt"
+    good.write_text(daily_page(fake_papers(2)))
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    code, out, err = run(capsys, "ingest", str(good), str(binary))
+    assert code == 1
+    assert "good.txt: daily, 2 papers" in " ".join(out.split())
+    assert "image.txt: binary file" in err
+    code, out, _ = run(capsys, "ingest", str(good), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["files"][0]["status"] == "unchanged" and report["papers"] == 2
+
+
+def test_bad_dates_and_settings_are_clean_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "maybe")
+    code, _, err = run(capsys, "stats")
+    assert code == 1 and "ASSISTANT_SEED_BUNDLED" not in err and "expected true/false" in err
+    monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
+    code, _, err = run(capsys, "search", "x", "--since", "someday")
+    assert code == 1 and "cannot read the date" in err
+    (tmp_path / "config.toml").write_text("colour = 'blue'\n")
+    code, _, err = run(capsys, "stats")
+    assert code == 1 and "unknown setting(s) colour" in err

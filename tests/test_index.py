@@ -1,0 +1,166 @@
+"""Ingest with the real embedder and real Chroma: dedupe, incremental updates, crash safety,
+embedder mismatch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.dedupe import TitleMatcher, allowed_edits
+from assistant.errors import StoreError
+from assistant.index import ingest, reindex, sync_vectors
+from assistant.papers import normalise_title, paper_id
+from assistant.store import Store, open_store
+from tests.conftest import CountingEmbedder, daily_page, fake_papers
+
+
+def vector_paper_ids(store: Store) -> set[str]:
+    got = store.vectors.collection.get(include=["metadatas"])  # type: ignore[attr-defined]
+    return {str(m["paper_id"]) for m in got["metadatas"] or []}
+
+
+def catalog_ids(store: Store) -> set[str]:
+    return set(store.catalog.all_ids())
+
+
+def test_bundled_collection_is_deduplicated(sample_store: Store) -> None:
+    counts = sample_store.catalog.counts()
+    # 370 listings on the five pages; 312 distinct titles; one paper is listed under two
+    # spellings (colours/colors) and is merged, leaving 311 papers.
+    assert counts["sightings"] == 370
+    assert counts["papers"] == 311
+    assert counts["pages"] == 5
+    assert counts["pending_embeddings"] == 0
+    assert vector_paper_ids(sample_store) == catalog_ids(sample_store)
+
+
+def test_spelling_variants_are_one_paper(sample_store: Store) -> None:
+    british = sample_store.catalog.find("primordiality of colours in trans-Neptunian objects")
+    american = sample_store.catalog.find("Causal Evidence for the Primordiality of Colors in Trans-Neptunian Objects")
+    assert british == american and len(british) == 1
+    paper = sample_store.catalog.papers(british)[british[0]]
+    assert len(paper.aliases) == 1 and paper.aliases[0] != paper.title
+    assert normalise_title(paper.aliases[0]) != normalise_title(paper.title)
+
+
+def test_metadata_is_merged_across_pages(sample_store: Store) -> None:
+    # Listed as "Apr 6" on one page and "Apr 6, 2025" on another: the dated listing wins.
+    (pid,) = sample_store.catalog.find("Retro-Search: Exploring Untaken Paths for Deeper and Efficient Reasoning")
+    paper = sample_store.catalog.papers([pid])[pid]
+    assert paper.date == "2025-04-06"
+    assert len(paper.pages) == 2
+
+
+def test_title_matcher_rules() -> None:
+    matcher = TitleMatcher({})
+    base = normalise_title("Modelling the behaviour of colour perception in deep networks")
+    first = matcher.resolve(base)
+    assert first == paper_id(base)
+    assert matcher.resolve(normalise_title("Modeling the behavior of color perception in deep networks")) != first  # 3 edits in 60 chars
+    assert matcher.resolve(normalise_title("Modelling the behaviour of color perception in deep networks")) == first
+    assert matcher.resolve(normalise_title("MODELLING the Behaviour of Colour Perception in Deep Networks!")) == first
+    short = matcher.resolve("graph nets")
+    assert matcher.resolve("graph net") != short and allowed_edits("graph nets") == 0
+    llama2 = matcher.resolve(normalise_title("Llama 2: open foundation and fine-tuned chat models"))
+    assert matcher.resolve(normalise_title("Llama 3: open foundation and fine-tuned chat models")) != llama2
+
+
+def test_reingest_unchanged_embeds_nothing(make_store, counting: CountingEmbedder, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(fake_papers(6)))
+    store = make_store(embedder=counting)
+    first = ingest(store, [page])
+    assert [r.status for r in first] == ["added"] and first[0].new == 6
+    assert counting.texts > 6
+    counting.texts = 0
+    again = ingest(store, [page])
+    assert [r.status for r in again] == ["unchanged"]
+    assert counting.texts == 0
+    copy = tmp_path / "copy.txt"  # the same bytes under another name are not ingested twice
+    copy.write_bytes(page.read_bytes())
+    assert [r.status for r in ingest(store, [copy])] == ["unchanged"]
+    assert store.catalog.counts()["sightings"] == 6
+
+
+def test_changed_abstract_reembeds_only_that_paper(make_store, counting: CountingEmbedder, tmp_path: Path) -> None:
+    papers = fake_papers(5)
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(papers))
+    store = make_store(embedder=counting)
+    ingest(store, [page])
+    passages_before = store.vectors.count()
+    papers[2] = {**papers[2], "abstract": "A completely rewritten abstract. It is shorter now."}
+    page.write_text(daily_page(papers))
+    counting.texts = 0
+    (report,) = ingest(store, [page])
+    assert (report.status, report.new, report.changed) == ("updated", 0, 1)
+    changed_id = paper_id(normalise_title(str(papers[2]["title"])))
+    assert counting.texts == len(store.vectors.collection.get(where={"paper_id": changed_id})["ids"])  # type: ignore[attr-defined]
+    assert store.vectors.count() < passages_before  # stale windows of the old abstract are gone
+    assert "rewritten" in store.catalog.papers([changed_id])[changed_id].abstract
+
+
+def test_paper_dropped_from_a_page_is_removed_everywhere(make_store, tmp_path: Path) -> None:
+    papers = fake_papers(4)
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(papers))
+    store = make_store()
+    ingest(store, [page])
+    page.write_text(daily_page(papers[:3]))
+    ingest(store, [page])
+    assert len(catalog_ids(store)) == 3
+    assert vector_paper_ids(store) == catalog_ids(store)
+
+
+def test_bad_file_does_not_stop_the_others(make_store, tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(daily_page(fake_papers(3)))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"title": "fine", "abstract": "fine."}\n{oops\n')
+    store = make_store()
+    reports = ingest(store, [empty, good, broken, tmp_path / "missing.txt"])
+    assert [r.status for r in reports] == ["failed", "added", "failed", "failed"]
+    assert "empty file" in (reports[0].error or "") and "line 2" in (reports[2].error or "")
+    assert "no such file" in (reports[3].error or "")
+    assert store.catalog.counts()["papers"] == 3  # nothing at all from the broken JSONL
+
+
+def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedder, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(fake_papers(40)))  # two embedding batches
+    flaky = CountingEmbedder(real_embedder, fail_after=1)
+    store = make_store(embedder=flaky)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(store, [page])
+    pending = store.catalog.counts()["pending_embeddings"]
+    assert 0 < pending < 40
+    assert vector_paper_ids(store) == catalog_ids(store) - {p for p, *_ in store.catalog.pending_embeddings()}
+    store.close()
+    resumed = open_store(store.settings, embedder=real_embedder)
+    assert [r.status for r in ingest(resumed, [page])] == ["unchanged"]
+    assert resumed.catalog.counts()["pending_embeddings"] == 0
+    assert vector_paper_ids(resumed) == catalog_ids(resumed)
+    assert len(catalog_ids(resumed)) == 40
+    resumed.close()
+
+
+def test_other_embedder_is_refused_until_reindex(make_store, real_embedder, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(fake_papers(3)))
+    store = make_store()
+    ingest(store, [page])
+    store.close()
+    other = CountingEmbedder(real_embedder)
+    other.name = "some-other-embedder"
+    with pytest.raises(StoreError, match="assistant reindex"):
+        open_store(store.settings, embedder=other)
+    rebuilt = open_store(store.settings, embedder=other, allow_new_embedder=True)
+    assert reindex(rebuilt) == 3
+    assert rebuilt.catalog.get_meta("embedder") == "some-other-embedder"
+    assert sync_vectors(rebuilt) == 0
+    rebuilt.close()
+    open_store(Settings(data_dir=store.settings.data_dir), embedder=other).close()  # now accepted

@@ -1,0 +1,63 @@
+"""Hybrid retrieval on the bundled collection with the real embedder and Chroma."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.catalog import fts_query
+from assistant.retrieve import search
+from assistant.store import Store
+
+QUESTIONS = Path(__file__).parent / "data" / "search-questions.jsonl"
+OFF_TOPIC = [
+    "What is a good recipe for banana bread?",
+    "Who won the 2018 football world cup?",
+    "How do I file my taxes as a freelancer in Germany?",
+    "best hiking trails in the alps",
+]
+
+
+def test_question_set_finds_the_paper_in_the_top_3(sample_store: Store) -> None:
+    questions = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    assert len(questions) >= 20
+    found = 0
+    for item in questions:
+        (expected,) = sample_store.catalog.find(item["expect"])
+        result = search(sample_store, item["question"], k=3)
+        found += expected in [hit.paper.id for hit in result.hits]
+        assert result.covered, item["question"]
+    hit_rate = found / len(questions)
+    print(f"top-3 hit rate: {found}/{len(questions)} = {hit_rate:.0%}")
+    assert hit_rate >= 0.9
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_are_not_covered(sample_store: Store, question: str) -> None:
+    result = search(sample_store, question, k=3)
+    assert not result.covered
+    assert len(result.hits) == 3  # the closest papers are still offered
+
+
+def test_date_filter(sample_store: Store) -> None:
+    result = search(sample_store, "world models for planning", k=10, since="2024-01-01", until="2024-12-31")
+    assert result.hits
+    assert all(hit.paper.date and "2024-01-01" <= hit.paper.date <= "2024-12-31" for hit in result.hits)
+    unfiltered = search(sample_store, "world models for planning", k=10)
+    assert {h.paper.id for h in unfiltered.hits} != {h.paper.id for h in result.hits}
+
+
+def test_fts_query_is_safe_for_any_input() -> None:
+    assert fts_query('reversal "curse" OR NEAR(x)') == '"reversal" OR "curse" OR "near"'
+    assert fts_query("the of and") is None
+    for nasty in ['"', "NEAR(", "a AND OR NOT b", "col:umn", "x*", "(((", "'; DROP TABLE papers; --"]:
+        assert fts_query(nasty) is None or all(part.startswith('"') for part in fts_query(nasty).split(" OR "))
+
+
+def test_search_survives_query_syntax(sample_store: Store) -> None:
+    for nasty in ['"unbalanced', "NEAR(", "title:foo", "*", "'; DROP TABLE papers; --", ""]:
+        result = search(sample_store, nasty, k=2)
+        assert isinstance(result.hits, list)
+    assert sample_store.catalog.counts()["papers"] == 311
