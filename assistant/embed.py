@@ -15,6 +15,8 @@ from assistant.offline import go_offline
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from assistant.query_encoder import NumpyBertEncoder
+
 
 class Embedder(Protocol):
     """Maps texts to unit-length vectors; `name` and `dim` identify the vector space."""
@@ -25,6 +27,8 @@ class Embedder(Protocol):
     def dim(self) -> int: ...
 
     def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 def bundled_model_path() -> Path:
@@ -44,6 +48,7 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._light: NumpyBertEncoder | None | bool = None  # False: model not supported
 
     def _path(self) -> Path:
         if self.name == BUNDLED_EMBEDDER:
@@ -80,3 +85,17 @@ class SentenceTransformerEmbedder:
             texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return vectors.tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        """One query vector, through the light numpy encoder when it can reproduce the model
+        (so a search does not pay for importing torch), else through the full model."""
+        if self._model is None and self._light is None:
+            from assistant.query_encoder import NumpyBertEncoder, Unsupported
+
+            try:
+                self._light = NumpyBertEncoder(self._path())
+            except Unsupported:
+                self._light = False
+        if self._model is None and self._light:
+            return self._light.embed([text])[0]  # type: ignore[union-attr]
+        return self.embed([text])[0]

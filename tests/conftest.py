@@ -43,6 +43,9 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.real.embed(texts)
 
+    def embed_query(self, text: str) -> list[float]:
+        return self.real.embed_query(text)
+
 
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:

@@ -61,3 +61,15 @@ def test_search_survives_query_syntax(sample_store: Store) -> None:
         result = search(sample_store, nasty, k=2)
         assert isinstance(result.hits, list)
     assert sample_store.catalog.counts()["papers"] == 311
+
+
+def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
+    import numpy as np
+
+    from assistant.embed import bundled_model_path
+    from assistant.query_encoder import NumpyBertEncoder
+
+    light = NumpyBertEncoder(bundled_model_path())
+    texts = ["What is the reversal curse?", "Modèles génératifs — ünïcode, 3.5% of 12 tokens", "word " * 400]
+    for mine, theirs in zip(light.embed(texts), real_embedder.embed(texts)):
+        assert np.allclose(mine, theirs, atol=1e-5)
