@@ -15,12 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import StoreError
 from assistant.papers import Paper, Record, content_hash, find_links, normalise_title, paper_id
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT NOT NULL,
+    num INTEGER PRIMARY KEY,  -- an explicit rowid: the FTS index refers to it, and VACUUM keeps it
+    id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, abstract TEXT NOT NULL,
     authors INTEGER, date TEXT, date_raw TEXT, upvotes INTEGER, url TEXT, links TEXT NOT NULL,
     content_hash TEXT NOT NULL, embedded_hash TEXT
 );
@@ -39,7 +42,7 @@ CREATE INDEX IF NOT EXISTS sightings_paper ON sightings(paper_id);
 CREATE INDEX IF NOT EXISTS sightings_page ON sightings(page_id);
 CREATE TABLE IF NOT EXISTS vector_deletes (paper_id TEXT PRIMARY KEY);
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
-    paper_id UNINDEXED, title, abstract, tokenize = 'porter unicode61 remove_diacritics 2'
+    title, abstract, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 _STOPWORDS = frozenset(
@@ -78,9 +81,20 @@ class Catalog:
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+            version = self.get_meta("schema")
+            if version is None:
+                self.set_meta("schema", str(SCHEMA_VERSION))
+            elif int(version) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} has catalogue format {version}, this version of assistant reads format "
+                    f"{SCHEMA_VERSION}; move the data directory away and ingest your pages again"
+                )
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(f"{path} is not a usable catalogue ({exc}); move it away to start afresh") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -108,7 +122,9 @@ class Catalog:
         """Recreate the keyword index from the papers table."""
         with self.db:
             self.db.execute("DELETE FROM papers_fts")
-            self.db.execute("INSERT INTO papers_fts(paper_id, title, abstract) SELECT id, title, abstract FROM papers")
+            self.db.execute(
+                "INSERT INTO papers_fts(rowid, title, abstract) SELECT num, title, abstract FROM papers"
+            )
 
     # -- pages and papers -----------------------------------------------------------------
     def page_hash(self, path: str) -> str | None:
@@ -160,11 +176,12 @@ class Catalog:
 
     def _refresh_paper(self, db: sqlite3.Connection, pid: str) -> str:
         """Re-derive one paper from its sightings; returns new/changed/unchanged/removed."""
-        current = db.execute("SELECT content_hash FROM papers WHERE id = ?", (pid,)).fetchone()
+        current = db.execute("SELECT num, content_hash FROM papers WHERE id = ?", (pid,)).fetchone()
         rows = db.execute("SELECT * FROM sightings WHERE paper_id = ? ORDER BY seq DESC", (pid,)).fetchall()
         if not rows:
+            if current is not None:
+                db.execute("DELETE FROM papers_fts WHERE rowid = ?", (current["num"],))
             db.execute("DELETE FROM papers WHERE id = ?", (pid,))
-            db.execute("DELETE FROM papers_fts WHERE paper_id = ?", (pid,))
             db.execute("DELETE FROM aliases WHERE paper_id = ?", (pid,))
             db.execute("INSERT OR IGNORE INTO vector_deletes(paper_id) VALUES (?)", (pid,))
             return "removed" if current is not None else "unchanged"
@@ -187,16 +204,20 @@ class Catalog:
         }
         names = ", ".join(fields)
         if current is None:
-            db.execute(
+            rowid = db.execute(
                 f"INSERT INTO papers(id, {names}) VALUES (?, {', '.join('?' * len(fields))})", (pid, *fields.values())
-            )
+            ).lastrowid
         else:
+            rowid = current["num"]
             db.execute(f"UPDATE papers SET {', '.join(f'{n} = ?' for n in fields)} WHERE id = ?", (*fields.values(), pid))
-        if current is None or current["content_hash"] != fields["content_hash"]:
-            db.execute("DELETE FROM papers_fts WHERE paper_id = ?", (pid,))
-            db.execute("INSERT INTO papers_fts(paper_id, title, abstract) VALUES (?, ?, ?)", (pid, main["title"], main["abstract"]))
-            return "new" if current is None else "changed"
-        return "unchanged"
+        if current is not None and current["content_hash"] == fields["content_hash"]:
+            return "unchanged"
+        # The keyword index shares the papers' rowids, so updating one entry is a lookup, not a scan.
+        db.execute("DELETE FROM papers_fts WHERE rowid = ?", (rowid,))
+        db.execute(
+            "INSERT INTO papers_fts(rowid, title, abstract) VALUES (?, ?, ?)", (rowid, main["title"], main["abstract"])
+        )
+        return "new" if current is None else "changed"
 
     # -- embedding bookkeeping --------------------------------------------------------------
     def pending_embeddings(self) -> list[tuple[str, str, str, str]]:
@@ -231,8 +252,8 @@ class Catalog:
         if match is None:
             return []
         sql = (
-            "SELECT f.paper_id FROM papers_fts f JOIN papers p ON p.id = f.paper_id"
-            " WHERE papers_fts MATCH ?" + _date_clause(since, until) + " ORDER BY bm25(papers_fts, 0.0, 3.0, 1.0) LIMIT ?"
+            "SELECT p.id AS paper_id FROM papers_fts f JOIN papers p ON p.num = f.rowid"
+            " WHERE papers_fts MATCH ?" + _date_clause(since, until) + " ORDER BY bm25(papers_fts, 3.0, 1.0) LIMIT ?"
         )
         params = [match, *[d for d in (since, until) if d], limit]
         return [r["paper_id"] for r in self.db.execute(sql, params)]

@@ -94,9 +94,10 @@ def print_search(result: SearchResult) -> None:
         out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
         similarity = "keyword match only" if hit.similarity is None else f"similarity {hit.similarity:.2f}"
         out.print(f"    [dim]{escape(meta_line(hit.paper))} · {similarity}[/]")
-        if hit.passage:
-            snippet = hit.passage.split(". ", 1)[-1] if hit.passage.startswith(hit.paper.title) else hit.passage
-            out.print(f"    {escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")
+        # Passages are "title. sentences"; show the sentences, or the abstract's start when the
+        # title itself was the best match.
+        snippet = (hit.passage or "").removeprefix(hit.paper.title).removeprefix(". ").strip() or hit.paper.abstract
+        out.print(f"    {escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")
 
 
 def print_papers(papers: list[Paper]) -> None:

@@ -164,3 +164,11 @@ def test_other_embedder_is_refused_until_reindex(make_store, real_embedder, tmp_
     assert sync_vectors(rebuilt) == 0
     rebuilt.close()
     open_store(Settings(data_dir=store.settings.data_dir), embedder=other).close()  # now accepted
+
+
+def test_damaged_catalogue_is_a_clean_error(tmp_path: Path) -> None:
+    data = tmp_path / "broken"
+    data.mkdir()
+    (data / "catalog.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a usable catalogue"):
+        open_store(Settings(data_dir=data, seed_bundled=False))
