@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,9 +21,11 @@ if TYPE_CHECKING:
     from assistant.index import FileReport
     from assistant.retrieve import SearchResult
 
-# soft_wrap: long lines are left to the terminal, so pipes and logs get one line per message.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+# In a terminal Rich wraps (keeping indents); into pipes and logs, one line per message.
+out.soft_wrap = not out.is_terminal
+err.soft_wrap = not err.is_terminal
 
 
 def print_json(data: object) -> None:
@@ -81,6 +84,11 @@ def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -
     out.print(("[red]" if failed else "[bold]") + summary)
 
 
+def _indented(markup: str) -> None:
+    """Print indented by four columns: wrapped under the indent in a terminal, one line in a pipe."""
+    out.print(Padding(markup, (0, 0, 0, 4)) if out.is_terminal else "    " + markup)
+
+
 def print_search(result: SearchResult) -> None:
     if not result.hits:
         out.print("No papers match.")
@@ -93,11 +101,11 @@ def print_search(result: SearchResult) -> None:
     for rank, hit in enumerate(result.hits, start=1):
         out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
         similarity = "keyword match only" if hit.similarity is None else f"similarity {hit.similarity:.2f}"
-        out.print(f"    [dim]{escape(meta_line(hit.paper))} · {similarity}[/]")
+        _indented(f"[dim]{escape(meta_line(hit.paper))} · {similarity}[/]")
         # Passages are "title. sentences"; show the sentences, or the abstract's start when the
         # title itself was the best match.
         snippet = (hit.passage or "").removeprefix(hit.paper.title).removeprefix(". ").strip() or hit.paper.abstract
-        out.print(f"    {escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")
+        _indented(f"{escape(snippet[:220])}{'…' if len(snippet) > 220 else ''}")
 
 
 def print_papers(papers: list[Paper]) -> None:
