@@ -8,7 +8,6 @@ is "replace that page's sightings, then re-derive the papers it touched".
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import StoreError
-from assistant.papers import Paper, Record, content_hash, find_links, normalise_title, paper_id
+from assistant.papers import Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -45,11 +44,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
     title, abstract, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from has have how in is it its of on or that the their "
-    "this to was were what when which who why with about into than then there these they using use "
-    "paper papers study work show".split()
-)
 _PAPER_COLUMNS = "id, title, abstract, authors, date, date_raw, upvotes, url, links"
 
 
@@ -68,8 +62,7 @@ def fts_query(text: str) -> str | None:
 
     Each term is quoted so that user input can never be read as FTS5 syntax.
     """
-    terms = [t for t in re.findall(r"\w+", text.casefold()) if t not in _STOPWORDS and len(t) > 1]
-    unique = list(dict.fromkeys(terms))
+    unique = list(dict.fromkeys(content_words(text)))
     return " OR ".join(f'"{term}"' for term in unique) or None
 
 

@@ -17,23 +17,31 @@ from assistant.errors import AssistantError
 if TYPE_CHECKING:
     from assistant.store import Store
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_COVERED = 0, 1, 2, 3
 
 DESCRIPTION = """\
 A local research assistant over paper abstracts. It indexes saved pages of paper listings
-(and JSONL/CSV collections) and finds the papers that answer a question, fully offline.
+(and JSONL/CSV collections), finds the papers that answer a question, and writes answers and
+summaries in which every sentence cites the paper it comes from. Fully offline.
 A sample collection of five saved pages is indexed automatically on first use."""
 
 EPILOG = """\
 examples:
+  assistant ask "What is the reversal curse?"
+  assistant -q "How much faster is ProxyThinker than earlier decoding-time methods?"
+  assistant summarise "reversal curse"
+  assistant summarise --topic "world models"
   assistant search "why do language models fail to reverse facts"
   assistant search "world models" --since 2024 -k 10
   assistant ingest ~/saved-pages/ papers.jsonl
   assistant show "reversal curse"
   assistant stats --json
 
-settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_EMBEDDER, ASSISTANT_SEED_BUNDLED)
-> config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
+exit status: 0 done, 1 error, 2 usage error, 3 the collection does not cover the question.
+
+settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_MODEL, ASSISTANT_GPU_LAYERS,
+ASSISTANT_THREADS, ASSISTANT_CTX, ASSISTANT_PROMPTS_DIR, ASSISTANT_EMBEDDER,
+ASSISTANT_SEED_BUNDLED) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -41,7 +49,23 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where the index lives (default: the platform's user data dir)")
+    model = common.add_argument_group("model options (ask, summarise, digest, eval)")
+    model.add_argument("--model", default=argparse.SUPPRESS, metavar="PATH.gguf",
+                       help="GGUF model file (default: the bundled SmolLM2-135M-Instruct)")
+    model.add_argument("--gpu-layers", type=int, default=argparse.SUPPRESS, metavar="N",
+                       help="layers to offload to the GPU, -1 = all (default 0: CPU only)")
+    model.add_argument("--threads", type=int, default=argparse.SUPPRESS, metavar="N",
+                       help="CPU threads for generation (default: one per core)")
+    model.add_argument("--ctx", type=int, default=argparse.SUPPRESS, metavar="TOKENS",
+                       help="context window in tokens (default 4096)")
+    model.add_argument("--prompts-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                       help="folder of prompt templates replacing the bundled ones")
     return common
+
+
+def command_parser(commands: argparse._SubParsersAction, name: str, help_: str,
+                   common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help_, description=help_, parents=[common])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,10 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    parser.add_argument("-q", "--ask", metavar="QUESTION", help="ask one question (same as the ask command)")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="with --ask: machine-readable answer")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    ask = command_parser(commands, "ask", "answer a question from the collection, citing the papers", common)
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("-k", type=int, default=5, metavar="N", help="papers to retrieve before choosing sources (default 5)")
+    ask.add_argument("--json", action="store_true", help="print answer, per-sentence citations, sources and timings as JSON")
+
+    summarise = command_parser(commands, "summarise", "summarise a paper (TL;DR and key findings) or a topic", common)
+    summarise.add_argument("paper", nargs="?", metavar="PAPER", help="a paper id, or its title or part of it")
+    summarise.add_argument("--topic", metavar="QUERY", help="summarise what the collection says about a topic instead")
+    summarise.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    digest = command_parser(commands, "digest", "a digest of one saved page, grouped by theme", common)
+    digest.add_argument("page", metavar="PAGE", help="the page's file name (or part of it), as listed by `stats`")
+    digest.add_argument("--json", action="store_true", help="print the digest as JSON")
+
+    evaluate = command_parser(commands, "eval", "measure answer quality on a question file", common)
+    evaluate.add_argument("file", type=Path, metavar="FILE", help="JSONL questions (see README: Evaluation)")
+    evaluate.add_argument("--json", action="store_true", help="print per-question details and totals as JSON")
+
     def command(name: str, help_: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help_, description=help_, parents=[common])
+        return command_parser(commands, name, help_, common)
 
     ingest = command("ingest", "add saved listing pages, JSONL or CSV files (or folders of them) to the index")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -83,11 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings({"data_dir": getattr(args, "data_dir", None)})
+    return load_settings({name: getattr(args, name, None) for name in SETTING_FLAGS})
 
 
-def _open(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
+def open_ready(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
     """Open the store; on first use, index the bundled collection (with a progress bar)."""
     from assistant.index import ensure_seeded, sync_vectors
     from assistant.output import RichProgress, err
@@ -106,7 +153,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.index import ingest
     from assistant.output import RichProgress, print_json, print_reports
 
-    store = _open(settings)
+    store = open_ready(settings)
     reports = ingest(store, args.paths, RichProgress())
     total = store.catalog.counts()["papers"]
     if args.json:
@@ -126,7 +173,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         raise AssistantError("-k must be at least 1")
     since = parse_bound(args.since) if args.since else None
     until = parse_bound(args.until, end=True) if args.until else None
-    result = search(_open(settings), args.query, k=args.k, since=since, until=until)
+    result = search(open_ready(settings), args.query, k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 
@@ -134,7 +181,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.output import print_json, print_papers
 
-    store = _open(settings)
+    store = open_ready(settings)
     ids = store.catalog.all_ids(args.sort)[: args.limit]
     found = store.catalog.papers(ids)
     papers = [found[i] for i in ids]
@@ -148,7 +195,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.output import print_json, print_paper
 
-    store = _open(settings)
+    store = open_ready(settings)
     ids = store.catalog.find(args.paper)
     if not ids:
         raise AssistantError(f"no paper matches {args.paper!r} (try `assistant search` or `assistant papers`)")
@@ -179,7 +226,7 @@ def collect_stats(store: Store) -> dict[str, object]:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.output import print_json, print_stats
 
-    stats = collect_stats(_open(settings))
+    stats = collect_stats(open_ready(settings))
     print_json(stats) if args.json else print_stats(stats)
     return EXIT_OK
 
@@ -188,21 +235,38 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.index import reindex
     from assistant.output import RichProgress, out
 
-    store = _open(settings, seed=False, allow_new_embedder=True)
+    store = open_ready(settings, seed=False, allow_new_embedder=True)
     count = reindex(store, RichProgress())
     out.print(f"Re-embedded {count} papers with {store.embedder.name}.")
     return EXIT_OK
 
 
+def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
+    """Commands that use the language model live in their own module, imported on use."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        from assistant import cli_generate
+
+        return int(getattr(cli_generate, f"cmd_{name}")(args, settings))
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
-    "stats": cmd_stats, "reindex": cmd_reindex,
+    "stats": cmd_stats, "reindex": cmd_reindex, "ask": _generation("ask"), "summarise": _generation("summarise"),
+    "digest": _generation("digest"), "eval": _generation("eval"),
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.ask is not None:
+        if args.command is not None:
+            parser.error("give either --ask QUESTION or a command, not both")
+        args.command, args.question, args.k = "ask", args.ask, 5
+        args.json = getattr(args, "json", False)
     if args.command is None:
         parser.print_help()
         return EXIT_OK

@@ -28,7 +28,7 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str]) -> list[list[float]]: ...
 
-    def embed_query(self, text: str) -> list[float]: ...
+    def embed_queries(self, texts: list[str]) -> list[list[float]]: ...
 
 
 def bundled_model_path() -> Path:
@@ -86,9 +86,10 @@ class SentenceTransformerEmbedder:
         )
         return vectors.tolist()  # type: ignore[no-any-return]
 
-    def embed_query(self, text: str) -> list[float]:
-        """One query vector, through the light numpy encoder when it can reproduce the model
-        (so a search does not pay for importing torch), else through the full model."""
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for search-time texts (queries, evidence sentences), through the light numpy
+        encoder when it can reproduce the model (so answering a question does not pay for
+        importing torch), else through the full model."""
         if self._model is None and self._light is None:
             from assistant.query_encoder import NumpyBertEncoder, Unsupported
 
@@ -97,5 +98,5 @@ class SentenceTransformerEmbedder:
             except Unsupported:
                 self._light = False
         if self._model is None and self._light:
-            return self._light.embed([text])[0]  # type: ignore[union-attr]
-        return self.embed([text])[0]
+            return self._light.embed(texts)  # type: ignore[union-attr]
+        return self.embed(texts)

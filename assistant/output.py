@@ -18,6 +18,7 @@ from rich.table import Table
 from assistant.papers import Paper
 
 if TYPE_CHECKING:
+    from assistant.grounded import Result
     from assistant.index import FileReport
     from assistant.retrieve import SearchResult
 
@@ -143,3 +144,40 @@ def print_stats(stats: dict[str, object]) -> None:
         if key != "sources":
             table.add_row(key.replace("_", " "), escape(str(value)))
     out.print(table)
+
+
+def _source_line(number: int, paper: Paper) -> str:
+    links = " · ".join(f"{link['kind']}: {link['url']}" for link in paper.links[:2])
+    url = f" · {paper.url}" if paper.url else ""
+    return f"[bold cyan]\\[{number}][/] {escape(paper.title)} [dim]— {escape(meta_line(paper))}{escape(url)}" + (
+        f" · {escape(links)}" if links else "") + f" · {paper.id}[/]"
+
+
+def print_result(result: Result) -> None:
+    """A verified answer or summary, its numbered sources, and what verification removed."""
+    if result.status == "not_covered":
+        out.print("[yellow]The collection does not cover this question, so there is no answer.[/] The closest papers are:")
+        for paper in result.closest:
+            out.print(f"  • {escape(paper.title)} [dim]— {escape(meta_line(paper))} · {paper.id}[/]")
+        return
+    if result.standalone:
+        err.print(f"[dim]Searched for: {escape(result.standalone)}[/]")
+    for section in result.sections:
+        if section.heading:
+            out.print(f"\n[bold]{escape(section.heading)}[/]")
+        body = " ".join(
+            escape(claim.text) + " [cyan]" + escape("".join(f"[{n}]" for n in claim.citations)) + "[/]"
+            for claim in section.claims
+        )
+        out.print(body)
+    if result.extractive:
+        out.print("[dim](Quoted from the sources: no generated sentence passed verification.)[/]")
+    out.print("\n[bold]Sources[/]")
+    for source in result.cited_sources():
+        out.print(_source_line(source.number, source.paper))
+    if result.dropped:
+        out.print(f"\n[dim]Removed by verification ({len(result.dropped)}):[/]")
+        for claim in result.dropped:
+            out.print(f"[dim]  ✗ {escape(claim.render())} — {escape(claim.reason or '')}[/]")
+    speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
+    err.print(f"[dim]{result.timings.get('total', 0.0):.1f} s · {result.tokens} tokens at {speed:.0f}/s · {escape(result.model)}[/]")

@@ -15,6 +15,11 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9(\"'\[])")
 # Abbreviations after which a full stop does not end a sentence in abstracts.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from has have how in is it its of on or that the their "
+    "this to was were what when which who why with about into than then there these they using use "
+    "paper papers study work show".split()
+)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co", "codeberg.org")
 
@@ -28,6 +33,11 @@ def normalise_title(title: str) -> str:
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text.casefold()).replace("_", " ").strip()
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that carry meaning (no stopwords, no single letters), in order."""
+    return [w for w in re.findall(r"\w+", text.casefold()) if w not in _STOPWORDS and len(w) > 1]
 
 
 def paper_id(title_key: str) -> str:

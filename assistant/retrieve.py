@@ -41,7 +41,7 @@ class SearchResult:
 
 def _dense(store: Store, query: str, pool: int, allowed: set[str] | None) -> tuple[list[str], dict[str, tuple[float, str]]]:
     """Papers ranked by their best passage's similarity, with that similarity and passage."""
-    vector = store.embedder.embed_query(query)
+    vector = store.embedder.embed_queries([query])[0]
     best: dict[str, tuple[float, str]] = {}
     for hit in store.vectors.query(vector, pool * 4):
         if allowed is not None and hit.paper_id not in allowed:

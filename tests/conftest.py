@@ -43,8 +43,8 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.real.embed(texts)
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.real.embed_query(text)
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.real.embed_queries(texts)
 
 
 @pytest.fixture(scope="session")
