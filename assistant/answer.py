@@ -22,6 +22,7 @@ from assistant.store import Store
 ANSWER_SENTENCES = 3
 MAX_SHOWN = 4
 REWRITE_TOKENS = 60
+SOURCE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,12 @@ class Context:
 
 
 def ranked_evidence(ctx: Context, query: str, sources: list[Source]) -> list[tuple[Source, str]]:
-    """Every evidence sentence of every source, best answer to the query first."""
+    """Every evidence sentence of every source, best answer to the query first; a sentence of
+    a more relevant paper wins over an equally good sentence of a less relevant one."""
     pairs = [(source, sentence) for source in sources for sentence in source.sentences]
     scores = rank_sentences(ctx.store.embedder, query, [sentence for _, sentence in pairs])
-    return [pair for _, pair in sorted(zip(scores, pairs), key=lambda item: -item[0])]
+    weighted = [score + SOURCE_WEIGHT * (pair[0].similarity or 0.0) for score, pair in zip(scores, pairs)]
+    return [pair for _, pair in sorted(zip(weighted, pairs), key=lambda item: -item[0])]
 
 
 def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str, None, str]:

@@ -7,6 +7,7 @@ verifier still checks answers against each source's whole text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,14 @@ from assistant.retrieve import SearchResult
 
 LEXICAL_WEIGHT = 0.3  # how much exact word overlap adds to embedding similarity
 SHORT_SENTENCE_WORDS = 8  # content words below which a sentence rarely answers anything
-RELATIVE_CUTOFF = 0.12  # sources must be within this similarity of the best one
+RELATIVE_CUTOFF = 0.12
+QUANTITY_BONUS = 0.15
+STEM = 5
+_QUANTITY = re.compile(
+    r"\b(how (much|many|often|fast|large|big|accurate(ly)?|long|well)|by what (factor|margin)|"
+    r"what (\w+ ){0,2}(share|percentage|fraction|proportion|speed-?up|accuracy|score|rate|factor|improvement|gain|error))\b",
+    re.IGNORECASE)
+_DIGIT = re.compile(r"\d")  # sources must be within this similarity of the best one
 
 
 @dataclass(frozen=True)
@@ -58,21 +66,34 @@ def cosine_matrix(embedder: Embedder, left: list[str], right: list[str]) -> np.n
     return vectors[: len(left)] @ vectors[len(left) :].T
 
 
+def stems(text: str) -> set[str]:
+    """Content words cut to their first letters, so "achieves" matches "achieve"."""
+    return {word[:STEM] for word in content_words(text)}
+
+
+def asks_for_quantity(question: str) -> bool:
+    """Whether the question wants a number (how much, how many, what speedup/accuracy...)."""
+    return bool(_QUANTITY.search(question))
+
+
 def rank_sentences(embedder: Embedder, query: str, sentences: list[str]) -> list[float]:
     """Relevance of each sentence to the query: embedding similarity plus word overlap, so
-    that a sentence with the exact term asked about (a name, a number's unit) wins ties."""
+    that a sentence with the exact term asked about (a name, a number's unit) wins ties; when
+    the question asks for a quantity, sentences that state one are preferred."""
     if not sentences:
         return []
     similarity = cosine_matrix(embedder, [query], sentences)[0]
-    wanted = set(content_words(query))
+    wanted = stems(query)
+    quantity = asks_for_quantity(query)
     scores = []
     for sentence, sim in zip(sentences, similarity):
         words = content_words(sentence)
-        overlap = len(wanted & set(words)) / len(wanted) if wanted else 0.0
+        overlap = len(wanted & stems(sentence)) / len(wanted) if wanted else 0.0
         # "This is the X." matches a question about X well but says nothing: short sentences
         # are discounted so that the one explaining X wins.
         brevity = min(1.0, len(words) / SHORT_SENTENCE_WORDS)
-        scores.append((float(sim) + LEXICAL_WEIGHT * overlap) * brevity)
+        bonus = QUANTITY_BONUS if quantity and _DIGIT.search(sentence) else 0.0
+        scores.append((float(sim) + LEXICAL_WEIGHT * overlap + bonus) * brevity)
     return scores
 
 

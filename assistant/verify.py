@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.evidence import Source
+from assistant.evidence import Source, stems
 from assistant.papers import content_words, split_sentences
 
 _CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -24,12 +24,11 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 # the sentence's content words the source uses). A faithful paraphrase of a long source
 # sentence scores ~0.5 similarity but high overlap; an invented sentence about the same topic
 # scores high similarity but low overlap. Both floors must hold as well.
-SUPPORT_THRESHOLD = 0.65
-MIN_SIMILARITY = 0.45
-MIN_OVERLAP = 0.5
+SUPPORT_THRESHOLD = 0.7
+MIN_SIMILARITY = 0.5
+MIN_OVERLAP = 0.6
 MIN_CONTENT_WORDS = 4  # fragments such as "Our experimental results." state nothing checkable
 CITATION_MARGIN = 0.05  # another source must support a sentence this much better to take its citation
-STEM = 5  # compare words by their first letters, so "fails" matches "failure"
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,6 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def _stems(text: str) -> set[str]:
-    return {word[:STEM] for word in content_words(text)}
-
-
 @dataclass(frozen=True)
 class _Support:
     score: float
@@ -108,7 +103,10 @@ class Checker:
     def __init__(self, embedder: Embedder, sources: Sequence[Source]) -> None:
         self.embedder = embedder
         self.sources = {source.number: source for source in sources}
-        self._sentences = {n: s.all_sentences() for n, s in self.sources.items()}
+        # A source's title is left out of what a sentence is compared with: restating a title
+        # ("X: a framework for Y is ...") must not count as support for what follows it.
+        self._sentences = {n: s.all_sentences()[1:] for n, s in self.sources.items()}
+        self._titles = {n: stems(s.paper.title) for n, s in self.sources.items()}
         flat = [sentence for n in self.sources for sentence in self._sentences[n]]
         vectors = np.array(embedder.embed_queries(flat)) if flat else np.zeros((0, 1))
         self._vectors: dict[int, np.ndarray] = {}
@@ -117,12 +115,15 @@ class Checker:
             count = len(self._sentences[number])
             self._vectors[number] = vectors[start : start + count]
             start += count
-        self._stems = {n: _stems(" ".join(self._sentences[n])) for n in self.sources}
-        self._numbers = {n: numbers_in(" ".join(self._sentences[n])) for n in self.sources}
+        self._stems = {n: stems(" ".join(self._sentences[n])) for n in self.sources}
+        self._numbers = {n: numbers_in(" ".join(s.all_sentences())) for n, s in self.sources.items()}
 
-    def _support(self, number: int, vector: np.ndarray, stems: set[str], numbers: set[str]) -> _Support:
+    def _support(self, number: int, vector: np.ndarray, words: set[str], numbers: set[str]) -> _Support:
         similarity = float((self._vectors[number] @ vector).max()) if len(self._vectors[number]) else 0.0
-        overlap = len(stems & self._stems[number]) / len(stems) if stems else 0.0
+        extra = words - self._titles[number]
+        if len(extra) < MIN_CONTENT_WORDS // 2:
+            return _Support(0.0, similarity, 0.0, None)  # says nothing beyond the title
+        overlap = len(extra & self._stems[number]) / len(extra)
         missing = sorted(numbers - self._numbers[number])
         return _Support((similarity + overlap) / 2, similarity, overlap, missing[0] if missing else None)
 
@@ -138,8 +139,8 @@ class Checker:
         if len(content_words(text)) < MIN_CONTENT_WORDS:
             return Claim(text, cited, False, reason="too short to state anything", origin=origin)
         vector = np.array(self.embedder.embed_queries([text])[0])
-        stems, numbers = _stems(text), numbers_in(text)
-        support = {n: self._support(n, vector, stems, numbers) for n in self.sources}
+        words, numbers = stems(text), numbers_in(text)
+        support = {n: self._support(n, vector, words, numbers) for n in self.sources}
         best = max(support, key=lambda n: (support[n].passes, support[n].score))
         own = max(cited, key=lambda n: (support[n].passes, support[n].score))
         if support[own].passes and support[own].score >= support[best].score - CITATION_MARGIN:
