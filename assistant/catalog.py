@@ -279,6 +279,14 @@ class Catalog:
             pages=pages, aliases=aliases,
         )
 
+    def page_paper_ids(self, path: str) -> list[str]:
+        """The papers of one page, in the order the page lists them."""
+        rows = self.db.execute(
+            "SELECT s.paper_id, MIN(s.position) AS first FROM sightings s JOIN pages pg ON pg.id = s.page_id"
+            " WHERE pg.path = ? GROUP BY s.paper_id ORDER BY first", (path,),
+        )
+        return [r["paper_id"] for r in rows]
+
     def all_ids(self, order: str = "date") -> list[str]:
         """Every paper id; `date` = newest first (undated last), `title` = alphabetical."""
         by = "date IS NULL, date DESC, title" if order == "date" else "title COLLATE NOCASE"

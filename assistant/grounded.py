@@ -5,7 +5,7 @@ the citation grammar, prompt budgeting, generation, and "verify, then fill from 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 
 from assistant.embed import Embedder
@@ -26,9 +26,15 @@ class Section:
 
     heading: str | None
     claims: list[Claim]
+    bullets: bool = False  # one claim per line (findings, digest entries) instead of prose
 
     def to_json(self) -> dict[str, object]:
         return {"heading": self.heading, "sentences": [c.to_json() for c in self.claims]}
+
+    def body(self, render: Callable[[Claim], str]) -> str:
+        if self.bullets:
+            return "\n".join(f"- {render(claim)}" for claim in self.claims)
+        return " ".join(render(claim) for claim in self.claims)
 
 
 @dataclass
@@ -60,7 +66,7 @@ class Result:
             return "The collection does not cover this."
         parts = []
         for section in self.sections:
-            body = " ".join(claim.render() for claim in section.claims)
+            body = section.body(Claim.render)
             parts.append(f"{section.heading}\n{body}" if section.heading else body)
         return "\n\n".join(parts)
 
@@ -140,13 +146,14 @@ def fit_sources(model: ChatModel, prompt: Prompt, sources: list[Source], values:
 
 def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Sampling,
              timings: dict[str, float]) -> Generator[str, None, tuple[str, int]]:
-    """Stream the model's pieces; returns (full text, number of pieces)."""
+    """Stream the model's pieces; returns (full text, number of pieces). Time spent is added
+    to `timings["generate"]`, so several generations in one result add up."""
     started = time.perf_counter()
     pieces: list[str] = []
     for piece in model.stream(messages, sampling):
         pieces.append(piece)
         yield piece
-    timings["generate"] = time.perf_counter() - started
+    timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - started
     return "".join(pieces), len(pieces)
 
 

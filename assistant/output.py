@@ -162,14 +162,15 @@ def print_result(result: Result) -> None:
         return
     if result.standalone:
         err.print(f"[dim]Searched for: {escape(result.standalone)}[/]")
+    if result.kind != "answer":
+        label = {"paper": "Summary of", "topic": "What the collection says about", "digest": "Digest of"}[result.kind]
+        out.print(f"[bold]{label}: {escape(result.query)}[/]")
     for section in result.sections:
         if section.heading:
             out.print(f"\n[bold]{escape(section.heading)}[/]")
-        body = " ".join(
-            escape(claim.text) + " [cyan]" + escape("".join(f"[{n}]" for n in claim.citations)) + "[/]"
-            for claim in section.claims
-        )
-        out.print(body)
+        out.print(section.body(
+            lambda claim: escape(claim.text) + " [cyan]" + escape("".join(f"[{n}]" for n in claim.citations)) + "[/]"
+        ))
     if result.extractive:
         out.print("[dim](Quoted from the sources: no generated sentence passed verification.)[/]")
     out.print("\n[bold]Sources[/]")

@@ -1,0 +1,165 @@
+"""Summaries: one paper (TL;DR + key findings), a topic across papers, and a digest of one
+saved page grouped by theme. Same rules as answers: every sentence cites a source and is
+verified; what the model cannot say faithfully is quoted from the abstracts instead.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Generator
+
+import numpy as np
+
+from assistant.answer import Context, ranked_evidence
+from assistant.errors import AssistantError
+from assistant.evidence import Source, choose, cosine_matrix, select_sources
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate,
+                                keep_and_fill, renumber)
+from assistant.llm import Sampling
+from assistant.papers import Paper, split_sentences
+from assistant.retrieve import search
+
+MAX_FINDINGS = 4
+# Sentences that report results rather than motivation: they carry the "key findings".
+_FINDING = re.compile(
+    r"\d|\b(show|shows|showed|find|finds|found|demonstrate|demonstrates|achiev\w*|outperform\w*|improv\w*|reveal\w*|"
+    r"result\w*|suggest\w*|confirm\w*|reduc\w*|increas\w*)\b", re.IGNORECASE)
+_CONTRIBUTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|present|develop|study|investigate|show)",
+                           re.IGNORECASE)
+
+
+def _resolve_paper(ctx: Context, query: str) -> Paper:
+    ids = ctx.store.catalog.find(query)
+    if not ids:
+        raise AssistantError(f"no paper matches {query!r} (try `assistant search` or `assistant papers`)")
+    if len(ids) > 1:
+        found = ctx.store.catalog.papers(ids)
+        listing = "\n".join(f"  {pid}  {found[pid].title}" for pid in ids[:20])
+        raise AssistantError(f"{len(ids)} papers match {query!r}; give one id:\n{listing}")
+    return ctx.store.catalog.papers(ids)[ids[0]]
+
+
+def central_sentence(ctx: Context, paper: Paper) -> str:
+    """The sentence that best says what the paper is: a contribution statement if there is one,
+    else the sentence closest in meaning to the title."""
+    sentences = split_sentences(paper.abstract)
+    stated = [s for s in sentences if _CONTRIBUTION.search(s)]
+    if stated:
+        return stated[0]
+    closeness = cosine_matrix(ctx.store.embedder, [paper.title], sentences)[0]
+    return sentences[int(np.argmax(closeness))]
+
+
+def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
+    """TL;DR (generated and verified, or the central sentence) and key findings (quoted)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    paper = _resolve_paper(ctx, query)
+    source = Source(1, paper, split_sentences(paper.abstract))
+    sampling = Sampling(max_tokens=120, grammar=citation_grammar(2, [1]))
+    messages, _ = fit_sources(ctx.model, ctx.prompt("summarise_paper"), [source], {}, sampling.max_tokens)
+    generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
+    tldr, dropped, _ = keep_and_fill(ctx.store.embedder, generated, [source], [(source, central_sentence(ctx, paper))], 2)
+    extractive = all(c.origin == "evidence" for c in tldr)
+    said = {c.text for c in tldr}
+    findings = [evidence_claim(source, s) for s in source.sentences if _FINDING.search(s) and s not in said]
+    if not findings:  # no result sentences: the closing sentences usually state the outcome
+        findings = [evidence_claim(source, s) for s in source.sentences[-2:] if s not in said]
+    timings["total"] = time.perf_counter() - started
+    return Result(kind="paper", query=paper.title, status="answered",
+                  sections=[Section("TL;DR", tldr), Section("Key findings", findings[:MAX_FINDINGS], bullets=True)],
+                  sources=[source], dropped=dropped, generated=generated, extractive=extractive,
+                  model=ctx.model.name, timings=timings, tokens=tokens)
+
+
+def summarise_topic(ctx: Context, topic: str) -> Generator[str, None, Result]:
+    """What the collection says about a topic: verified sentences, then one quoted sentence
+    for every source the generated text left out."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    result = search(ctx.store, topic, k=8)
+    if not result.covered:
+        return Result(kind="topic", query=topic, status="not_covered", closest=[h.paper for h in result.hits],
+                      model=ctx.model.name, timings={"total": time.perf_counter() - started})
+    sources = select_sources(ctx.store.embedder, topic, result, max_sources=4, per_source=2)
+    sampling = Sampling(max_tokens=220, grammar=citation_grammar(4, [s.number for s in sources]))
+    messages, sources = fit_sources(ctx.model, ctx.prompt("summarise_topic"), sources, {"topic": topic}, sampling.max_tokens)
+    generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
+    ranked = ranked_evidence(ctx, topic, sources)
+    best_per_source = [next(pair for pair in ranked if pair[0].number == s.number) for s in sources]
+    claims, dropped, _ = keep_and_fill(ctx.store.embedder, generated, sources, [], len(sources) + 2)
+    cited = {n for c in claims for n in c.citations}
+    claims += [evidence_claim(src, sentence) for src, sentence in best_per_source if src.number not in cited]
+    timings["total"] = time.perf_counter() - started
+    summary = Result(kind="topic", query=topic, status="answered", sections=[Section(None, claims)], sources=sources,
+                     dropped=dropped, generated=generated, extractive=all(c.origin == "evidence" for c in claims),
+                     model=ctx.model.name, timings=timings, tokens=tokens)
+    renumber(summary)
+    return summary
+
+
+def _themes(ctx: Context, papers: list[Paper]) -> list[list[int]]:
+    """Group papers by meaning (k-means on their vectors), largest group first."""
+    if len(papers) < 4:
+        return [list(range(len(papers)))]
+    from sklearn.cluster import KMeans
+
+    vectors = np.array(ctx.store.embedder.embed_queries([f"{p.title}. {central_sentence(ctx, p)}" for p in papers]))
+    count = int(min(8, max(2, round((len(papers) / 3) ** 0.5))))
+    labels = KMeans(n_clusters=count, n_init=10, random_state=0).fit_predict(vectors)
+    groups = [[i for i, label in enumerate(labels) if label == group] for group in range(count)]
+    return sorted((g for g in groups if g), key=len, reverse=True)
+
+
+def _theme_name(papers: list[Paper], group: list[int]) -> str:
+    """The words that set this group apart from the rest of the page (TF-IDF over titles)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    titles = [p.title for p in papers]
+    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1)
+    matrix = vectorizer.fit_transform(titles)
+    weights = np.asarray(matrix[group].mean(axis=0)).ravel()
+    terms = vectorizer.get_feature_names_out()
+    chosen: list[str] = []
+    for index in np.argsort(-weights):
+        term = str(terms[index])
+        if not any(term in c or c in term for c in chosen):
+            chosen.append(term)
+        if len(chosen) == 3:
+            break
+    return ", ".join(chosen).capitalize() if chosen else "Other papers"
+
+
+def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
+    """A digest of one saved page: papers grouped into themes, each theme introduced by the
+    model (verified) and each paper summed up by its central sentence."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    pages = [p for p in ctx.store.catalog.pages() if page.casefold() in str(p["name"]).casefold()]
+    if len(pages) != 1:
+        names = ", ".join(str(p["name"]) for p in (pages or ctx.store.catalog.pages()))
+        raise AssistantError(f"{'several' if pages else 'no'} pages match {page!r}; pages: {names}")
+    ids = ctx.store.catalog.page_paper_ids(str(pages[0]["path"]))
+    found = ctx.store.catalog.papers(ids)
+    papers = [found[i] for i in ids if i in found]
+    sources = [Source(n, p, [central_sentence(ctx, p)]) for n, p in enumerate(papers, start=1)]
+    sections, dropped, generated_all, tokens_all = [], [], [], 0
+    for group in _themes(ctx, papers):
+        theme = _theme_name(papers, group)
+        members = [sources[i] for i in group]
+        sampling = Sampling(max_tokens=100, grammar=citation_grammar(2, [s.number for s in members]))
+        intro_sources = [choose(ctx.store.embedder, theme, s.paper, s.number, 1) for s in members[:6]]
+        messages, intro_sources = fit_sources(ctx.model, ctx.prompt("digest"), intro_sources, {"theme": theme},
+                                              sampling.max_tokens)
+        generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
+        intro, lost, _ = keep_and_fill(ctx.store.embedder, generated, intro_sources, [], 2)
+        claims = intro + [evidence_claim(s, f"{s.paper.title}: {s.sentences[0]}") for s in members]
+        sections.append(Section(f"{theme} ({len(members)} papers)", claims, bullets=True))
+        dropped += lost
+        generated_all.append(generated)
+        tokens_all += tokens
+    timings["total"] = time.perf_counter() - started
+    return Result(kind="digest", query=str(pages[0]["name"]), status="answered", sections=sections, sources=sources,
+                  dropped=dropped, generated="\n".join(generated_all), model=ctx.model.name, timings=timings,
+                  tokens=tokens_all)
