@@ -22,8 +22,9 @@ from assistant.retrieve import search
 
 MAX_FINDINGS = 4
 # Sentences that report results rather than motivation: they carry the "key findings".
+_NUMBER = re.compile(r"\d")
 _FINDING = re.compile(
-    r"\d|\b(show|shows|showed|find|finds|found|demonstrate|demonstrates|achiev\w*|outperform\w*|improv\w*|reveal\w*|"
+    r"\b(show|shows|showed|find|finds|found|demonstrate|demonstrates|achiev\w*|outperform\w*|improv\w*|reveal\w*|"
     r"result\w*|suggest\w*|confirm\w*|reduc\w*|increas\w*)\b", re.IGNORECASE)
 _CONTRIBUTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|present|develop|study|investigate|show)",
                            re.IGNORECASE)
@@ -51,6 +52,22 @@ def central_sentence(ctx: Context, paper: Paper) -> str:
     return sentences[int(np.argmax(closeness))]
 
 
+def key_findings(sentences: list[str]) -> list[str]:
+    """The sentences that report results, numbers first, in the order the abstract gives them;
+    without any, the closing sentences (which usually state the outcome)."""
+    def weight(index: int) -> float:
+        # A number next to a result verb is a finding; a year or model size in the motivation
+        # is not. Later sentences break ties: abstracts report results after the setup.
+        result = bool(_FINDING.search(sentences[index]))
+        number = bool(_NUMBER.search(sentences[index]))
+        return 2 * (result and number) + result + 0.5 * number + index / (10 * len(sentences)) if result or number else 0.0
+
+    candidates = [i for i in range(len(sentences)) if weight(i) >= 1] or [i for i in range(len(sentences)) if weight(i)]
+    ranked = sorted(candidates, key=lambda i: -weight(i))
+    chosen = sorted(ranked[:MAX_FINDINGS]) or list(range(max(len(sentences) - 2, 0), len(sentences)))
+    return [sentences[i] for i in chosen]
+
+
 def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
     """TL;DR (generated and verified, or the central sentence) and key findings (quoted)."""
     started = time.perf_counter()
@@ -63,12 +80,10 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
     tldr, dropped, _ = keep_and_fill(ctx.store.embedder, generated, [source], [(source, central_sentence(ctx, paper))], 2)
     extractive = all(c.origin == "evidence" for c in tldr)
     said = {c.text for c in tldr}
-    findings = [evidence_claim(source, s) for s in source.sentences if _FINDING.search(s) and s not in said]
-    if not findings:  # no result sentences: the closing sentences usually state the outcome
-        findings = [evidence_claim(source, s) for s in source.sentences[-2:] if s not in said]
+    findings = [evidence_claim(source, s) for s in key_findings(source.sentences) if s not in said]
     timings["total"] = time.perf_counter() - started
     return Result(kind="paper", query=paper.title, status="answered",
-                  sections=[Section("TL;DR", tldr), Section("Key findings", findings[:MAX_FINDINGS], bullets=True)],
+                  sections=[Section("TL;DR", tldr), Section("Key findings", findings, bullets=True)],
                   sources=[source], dropped=dropped, generated=generated, extractive=extractive,
                   model=ctx.model.name, timings=timings, tokens=tokens)
 

@@ -108,3 +108,30 @@ def fake_papers(count: int, topic: str = "graph") -> list[dict[str, object]]:
         }
         for i in range(count)
     ]
+
+
+class ScriptedModel:
+    """A chat model that always writes the same text: for checks where a real model's output
+    cannot be controlled (what verification does with an invented sentence)."""
+
+    def __init__(self, script: str, n_ctx: int = 4096, name: str = "scripted") -> None:
+        self.script = script
+        self.n_ctx = n_ctx
+        self.name = name
+        self.calls: list[list[dict[str, str]]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, messages, sampling):  # noqa: ANN001, ANN201 - ChatModel protocol
+        self.calls.append(messages)
+        for word in self.script.split(" "):
+            yield word + " "
+
+
+@pytest.fixture(scope="session")
+def real_model():
+    """The bundled GGUF model, loaded once."""
+    from assistant.llm import load_model
+
+    return load_model(None, n_ctx=4096, n_threads=None, n_gpu_layers=0)

@@ -113,3 +113,25 @@ def test_bad_dates_and_settings_are_clean_errors(tmp_path: Path, capsys: pytest.
     (tmp_path / "config.toml").write_text("colour = 'blue'\n")
     code, _, err = run(capsys, "stats")
     assert code == 1 and "unknown setting(s) colour" in err
+
+
+def test_ask_json_and_exit_codes(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = str(sample_store.settings.data_dir)
+    code, out, _ = run(capsys, "ask", "What ANLS score does Vary-toy reach on DocVQA?", "--json", "--data-dir", data_dir)
+    answer = json.loads(out)
+    assert code == 0 and answer["status"] == "answered"
+    assert {"answer", "sections", "sources", "dropped", "timings", "model", "standalone_query"} <= set(answer)
+    sentence = answer["sections"][0]["sentences"][0]
+    assert {"text", "citations", "supported", "origin", "reason"} <= set(sentence)
+    assert {"number", "evidence", "title", "authors", "date"} <= set(answer["sources"][0])
+    code, out, _ = run(capsys, "--data-dir", data_dir, "-q", "Who won the 2018 football world cup?", "--json")
+    refused = json.loads(out)
+    assert code == cli.EXIT_NOT_COVERED and refused["status"] == "not_covered" and refused["closest"]
+    code, out, _ = run(capsys, "--data-dir", data_dir, "--ask", "What ANLS score does Vary-toy reach on DocVQA?")
+    assert code == 0 and "Sources" in out and "[1]" in out
+
+
+def test_missing_model_is_a_clean_error(sample_store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "ask", "anything", "--model", str(tmp_path / "missing.gguf"),
+                       "--data-dir", str(sample_store.settings.data_dir))
+    assert code == 1 and "model file not found" in err and "models.md" in err and "Traceback" not in err

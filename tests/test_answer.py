@@ -1,0 +1,141 @@
+"""Grounded answers: the real bundled model for the main paths, a scripted model where the
+test needs a known (wrong) output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import Context, Turn, ask
+from assistant.config import Settings
+from assistant.evidence import Source
+from assistant.grounded import fit_sources
+from assistant.llm import ModelError, load_model, resolve_model_path
+from assistant.papers import split_sentences
+from assistant.prompts import load_prompt
+from assistant.session import Session, Stream
+from assistant.store import Store
+from tests.conftest import ScriptedModel
+
+
+def run(ctx: Context, question: str, history: list[Turn] | None = None):  # noqa: ANN201
+    stream = Stream(ask(ctx, question, history or []))
+    pieces = list(stream)
+    return stream.result, pieces
+
+
+def vary_toy(store: Store):  # noqa: ANN201 - the paper the scripted tests talk about
+    (pid,) = store.catalog.find("Small Language Model Meets with Reinforced Vision Vocabulary")
+    return store.catalog.papers([pid])[pid]
+
+
+def test_real_model_gives_a_cited_verified_answer(sample_store: Store, real_model) -> None:
+    result, pieces = run(Context(sample_store, real_model), "What ANLS score does Vary-toy reach on DocVQA?")
+    assert pieces, "the answer streams"
+    assert result.status == "answered"
+    given = {source.number for source in result.sources}
+    assert result.claims and all(claim.citations and set(claim.citations) <= given for claim in result.claims)
+    assert all(claim.supported for claim in result.claims)
+    assert vary_toy(sample_store).id in {s.paper.id for s in result.cited_sources()}
+    assert "65.6%" in result.text
+    assert result.timings["total"] > 0 and result.tokens > 0
+
+
+def test_off_topic_question_is_refused_with_closest_papers(sample_store: Store, real_model) -> None:
+    result, pieces = run(Context(sample_store, real_model), "What is a good recipe for banana bread?")
+    assert result.status == "not_covered"
+    assert result.claims == [] and pieces == []  # no generation at all
+    assert len(result.closest) > 0
+    assert "does not cover" in result.text
+
+
+def test_verification_drops_unsupported_sentences(sample_store: Store) -> None:
+    paper = vary_toy(sample_store)
+    true_sentence = next(s for s in split_sentences(paper.abstract) if "65.6%" in s)
+    script = (f"{true_sentence} [1] The model was trained on 4000 GPUs for a year. [1] "
+              "It is widely used by cooks to bake bread in Italian restaurants. [1]")
+    result, _ = run(Context(sample_store, ScriptedModel(script)), "What ANLS score does Vary-toy reach on DocVQA?")
+    assert [c.text for c in result.claims if c.origin == "model"] == [true_sentence]
+    reasons = [c.reason or "" for c in result.dropped]
+    assert len(result.dropped) == 2
+    assert "number 4000" in reasons[0]
+    assert "not supported" in reasons[1]
+    assert not result.extractive
+
+
+def test_extractive_fallback_when_nothing_survives(sample_store: Store) -> None:
+    script = "Bananas are a yellow fruit that grows in warm countries. [1] Cats sleep most of the day in the sun. [1]"
+    result, _ = run(Context(sample_store, ScriptedModel(script)), "What ANLS score does Vary-toy reach on DocVQA?")
+    assert result.status == "answered" and result.extractive
+    assert len(result.dropped) == 2
+    assert result.claims and all(c.origin == "evidence" for c in result.claims)
+    for claim in result.claims:
+        (number,) = claim.citations
+        source = next(s for s in result.sources if s.number == number)
+        assert claim.text in split_sentences(source.paper.abstract) + [source.metadata_sentence()]
+
+
+def test_wrong_source_number_is_corrected(sample_store: Store) -> None:
+    question = "Which papers study the reversal curse in language models?"
+    probe, _ = run(Context(sample_store, ScriptedModel("")), question)
+    assert len(probe.sources) >= 2
+    second = next(s for s in probe.sources if s.number == 2)
+    copied = max(second.sentences, key=len)
+    result, _ = run(Context(sample_store, ScriptedModel(f"{copied} [1]")), question)
+    claim = next(c for c in result.claims if c.origin == "model")
+    assert claim.corrected_from and claim.citations != claim.corrected_from
+    cited = next(s for s in result.sources if s.number == claim.citations[0])
+    assert cited.paper.id == second.paper.id
+
+
+def test_follow_up_is_rewritten_before_retrieval(sample_store: Store) -> None:
+    model = ScriptedModel("What accuracy does Vary-toy reach on ChartQA?")
+    history = [Turn("What ANLS score does Vary-toy reach on DocVQA?", "65.6% ANLS on DocVQA [1].")]
+    result, _ = run(Context(sample_store, model), "And on ChartQA?", history)
+    assert result.standalone == "What accuracy does Vary-toy reach on ChartQA?"
+    assert "Vary-toy" in model.calls[0][1]["content"] or "DocVQA" in model.calls[0][1]["content"]
+    assert vary_toy(sample_store).id in {s.paper.id for s in result.sources}
+
+
+def test_context_budget_is_never_exceeded(sample_store: Store) -> None:
+    paper = vary_toy(sample_store)
+    sources = [Source(n, paper, split_sentences(paper.abstract)) for n in range(1, 6)]
+    model = ScriptedModel("", n_ctx=600)
+    messages, kept = fit_sources(model, load_prompt("answer"), sources, {"question": "What is Vary-toy?"}, 160)
+    used = sum(model.count_tokens(m["content"]) + 8 for m in messages)
+    assert used <= 600 - 160
+    assert 1 <= len(kept) < 5 and kept[0].sentences
+    tiny = ScriptedModel("", n_ctx=200)
+    with pytest.raises(Exception, match="context window"):
+        fit_sources(tiny, load_prompt("answer"), sources, {"question": "x" * 2000}, 160)
+
+
+def test_small_real_context_still_answers(sample_store: Store) -> None:
+    model = load_model(None, n_ctx=512, n_threads=None, n_gpu_layers=0)
+    result, _ = run(Context(sample_store, model), "How much faster is ProxyThinker than earlier decoding-time methods?")
+    assert result.status == "answered" and result.claims
+
+
+def test_missing_and_corrupt_model_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"model file not found: .*nope\.gguf.*models\.md"):
+        resolve_model_path(str(tmp_path / "nope.gguf"))
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"not a model at all" * 10)
+    with pytest.raises(ModelError, match="not a GGUF model file"):
+        resolve_model_path(str(corrupt))
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(b"GGUF" + b"\x00" * 64)
+    model = load_model(str(truncated), n_ctx=512, n_threads=1, n_gpu_layers=0)
+    with pytest.raises(ModelError, match="cannot load model"):
+        model.count_tokens("hello")
+
+
+def test_prompts_dir_overrides_the_bundled_templates(sample_store: Store, tmp_path: Path) -> None:
+    (tmp_path / "answer.md").write_text("[system]\nBe brief. MARKER-42\n[user]\n$sources\nQ: $question\n")
+    model = ScriptedModel("")
+    session = Session(Settings(data_dir=sample_store.settings.data_dir, prompts_dir=tmp_path), sample_store, model)
+    session.ask("What ANLS score does Vary-toy reach on DocVQA?").result
+    assert "MARKER-42" in model.calls[-1][0]["content"]
+    with pytest.raises(Exception, match="rewrite.md not found"):
+        load_prompt("rewrite", tmp_path)

@@ -1,0 +1,48 @@
+"""Summaries with the real bundled model: one paper, a topic, a page digest."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Context
+from assistant.errors import AssistantError
+from assistant.papers import split_sentences
+from assistant.session import Stream
+from assistant.store import Store
+from assistant.summarise import digest, summarise_paper, summarise_topic
+
+
+def test_summarise_paper(sample_store: Store, real_model) -> None:
+    result = Stream(summarise_paper(Context(sample_store, real_model), "Reinforced Vision Vocabulary")).result
+    assert [s.heading for s in result.sections] == ["TL;DR", "Key findings"]
+    tldr, findings = result.sections
+    assert tldr.claims and all(c.supported and c.citations == (1,) for c in tldr.claims)
+    (source,) = result.sources
+    sentences = split_sentences(source.paper.abstract)
+    assert findings.claims and all(c.text in sentences and c.citations == (1,) for c in findings.claims)
+    assert any("65.6%" in c.text for c in findings.claims)  # the findings keep their numbers
+
+
+def test_summarise_topic_cites_several_papers(sample_store: Store, real_model) -> None:
+    result = Stream(summarise_topic(Context(sample_store, real_model), "world models for planning")).result
+    assert result.status == "answered"
+    cited = result.cited_sources()
+    assert len(cited) >= 2
+    assert all(c.supported and c.citations for c in result.claims)
+    assert [s.number for s in cited] == list(range(1, len(cited) + 1))
+
+
+def test_summarise_topic_refuses_off_topic(sample_store: Store, real_model) -> None:
+    result = Stream(summarise_topic(Context(sample_store, real_model), "sourdough baking techniques")).result
+    assert result.status == "not_covered" and result.closest
+
+
+def test_digest_groups_every_paper_of_the_page(sample_store: Store, real_model) -> None:
+    result = Stream(digest(Context(sample_store, real_model), "sep4")).result
+    assert len(result.sections) >= 2
+    page_ids = sample_store.catalog.page_paper_ids("bundled:daily-papers-sep4.txt")
+    listed = [n for section in result.sections for c in section.claims if c.origin == "evidence" for n in c.citations]
+    assert sorted(listed) == list(range(1, len(page_ids) + 1))  # each paper exactly once
+    assert all(section.heading and "papers)" in section.heading for section in result.sections)
+    with pytest.raises(AssistantError, match="pages match"):
+        Stream(digest(Context(sample_store, real_model), "daily-papers")).result
