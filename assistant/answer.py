@@ -72,13 +72,19 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
     return f"{history[-1].question} {question}"
 
 
-def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5) -> Generator[str, None, Result]:
-    """Answer a question from the collection with verified citations, or say it is not covered."""
+def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5,
+        only: set[str] | None = None) -> Generator[str, None, Result]:
+    """Answer a question from the collection (or only from the papers in `only`) with verified
+    citations, or say it is not covered."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     query = yield from standalone_question(ctx, question, history)
     timings["rewrite"] = time.perf_counter() - started
-    result = search(ctx.store, query, k=k)
+    lookup = query
+    if only:  # "this paper" means the scoped paper: name it, so retrieval can match it
+        titles = "; ".join(p.title for p in ctx.store.catalog.papers(sorted(only)).values())
+        lookup = f"{titles}: {query}"
+    result = search(ctx.store, lookup, k=k, only=only)
     timings["retrieve"] = time.perf_counter() - started - timings["rewrite"]
     base = Result(kind="answer", query=question, status="not_covered", model=ctx.model.name,
                   standalone=query if query != question else None, timings=timings)

@@ -39,11 +39,12 @@ class SearchResult:
         }
 
 
-def _dense(store: Store, query: str, pool: int, allowed: set[str] | None) -> tuple[list[str], dict[str, tuple[float, str]]]:
+def _dense(store: Store, query: str, pool: int, allowed: set[str] | None,
+           only: set[str] | None) -> tuple[list[str], dict[str, tuple[float, str]]]:
     """Papers ranked by their best passage's similarity, with that similarity and passage."""
     vector = store.embedder.embed_queries([query])[0]
     best: dict[str, tuple[float, str]] = {}
-    for hit in store.vectors.query(vector, pool * 4):
+    for hit in store.vectors.query(vector, pool * 4, only):
         if allowed is not None and hit.paper_id not in allowed:
             continue
         if hit.paper_id not in best or hit.similarity > best[hit.paper_id][0]:
@@ -52,12 +53,16 @@ def _dense(store: Store, query: str, pool: int, allowed: set[str] | None) -> tup
     return ranked, best
 
 
-def search(store: Store, query: str, k: int = 5, since: str | None = None, until: str | None = None) -> SearchResult:
-    """The `k` papers that best match `query`, optionally published within [since, until]."""
+def search(store: Store, query: str, k: int = 5, since: str | None = None, until: str | None = None,
+           only: set[str] | None = None) -> SearchResult:
+    """The `k` papers that best match `query`, optionally published within [since, until]
+    and/or limited to the papers in `only` (a question scoped to one paper)."""
     pool = max(50, k * 10)
     allowed = store.catalog.ids_in_range(since, until) if since or until else None
-    keyword = store.catalog.bm25(query, pool, since, until)
-    dense, best = _dense(store, query, pool, allowed)
+    if only is not None:
+        allowed = set(only) if allowed is None else allowed & set(only)
+    keyword = [pid for pid in store.catalog.bm25(query, pool, since, until) if allowed is None or pid in allowed]
+    dense, best = _dense(store, query, pool, allowed, only)
     scores: dict[str, float] = {}
     for ranking in (keyword, dense):
         for rank, pid in enumerate(ranking, start=1):

@@ -57,9 +57,11 @@ class Session:
     def context(self) -> Context:
         return Context(self.store, self.model, self.settings.prompts_dir)
 
-    def ask(self, question: str, history: Sequence[Turn] = (), *, k: int = 5) -> Stream[Result]:
-        """Answer `question`; `history` holds the earlier turns of the conversation."""
-        return Stream(ask(self.context, question, history, k=k))
+    def ask(self, question: str, history: Sequence[Turn] = (), *, k: int = 5,
+            only: set[str] | None = None) -> Stream[Result]:
+        """Answer `question`; `history` holds the earlier turns of the conversation; `only`
+        limits the sources to those papers."""
+        return Stream(ask(self.context, question, history, k=k, only=only))
 
     def run(self, pipeline: Callable[..., Generator[str, None, Result]], *args: object) -> Stream[Result]:
         """Run another grounded pipeline (summaries, digests) in this session."""

@@ -34,7 +34,7 @@ class VectorStore(Protocol):
 
     def delete(self, paper_ids: list[str]) -> None: ...
 
-    def query(self, embedding: list[float], n: int) -> list[VectorHit]: ...
+    def query(self, embedding: list[float], n: int, paper_ids: set[str] | None = None) -> list[VectorHit]: ...
 
     def count(self) -> int: ...
 
@@ -78,12 +78,15 @@ class ChromaStore:
         if paper_ids:
             self.collection.delete(where={"paper_id": {"$in": paper_ids}})
 
-    def query(self, embedding: list[float], n: int) -> list[VectorHit]:
+    def query(self, embedding: list[float], n: int, paper_ids: set[str] | None = None) -> list[VectorHit]:
+        """The `n` nearest passages, optionally only among the given papers' passages."""
         total = self.count()
-        if total == 0:
+        if total == 0 or paper_ids == set():
             return []
+        where = {"paper_id": {"$in": sorted(paper_ids)}} if paper_ids is not None else None
         result = self.collection.query(
-            query_embeddings=[embedding], n_results=min(n, total), include=["distances", "metadatas", "documents"]
+            query_embeddings=[embedding], n_results=min(n, total), where=where,  # type: ignore[arg-type]
+            include=["distances", "metadatas", "documents"],
         )
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
