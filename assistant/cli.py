@@ -27,6 +27,7 @@ A sample collection of five saved pages is indexed automatically on first use.""
 
 EPILOG = """\
 examples:
+  assistant                      (the terminal chat)
   assistant ask "What is the reversal curse?"
   assistant -q "How much faster is ProxyThinker than earlier decoding-time methods?"
   assistant summarise "reversal curse"
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--ask", metavar="QUESTION", help="ask one question (same as the ask command)")
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="with --ask: machine-readable answer")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    command_parser(commands, "chat", "open the terminal chat (also what `assistant` alone does)", common)
 
     ask = command_parser(commands, "ask", "answer a question from the collection, citing the papers", common)
     ask.add_argument("question", metavar="QUESTION")
@@ -241,6 +244,13 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.tui.app import run
+
+    run(settings)
+    return EXIT_OK
+
+
 def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
     """Commands that use the language model live in their own module, imported on use."""
 
@@ -254,7 +264,7 @@ def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
-    "stats": cmd_stats, "reindex": cmd_reindex, "ask": _generation("ask"), "summarise": _generation("summarise"),
+    "stats": cmd_stats, "reindex": cmd_reindex, "chat": cmd_chat, "ask": _generation("ask"), "summarise": _generation("summarise"),
     "digest": _generation("digest"), "eval": _generation("eval"),
 }
 
@@ -268,8 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command, args.question, args.k = "ask", args.ask, 5
         args.json = getattr(args, "json", False)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        args.command = "chat"
     try:
         return COMMANDS[args.command](args, _settings(args))
     except AssistantError as exc:

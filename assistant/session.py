@@ -28,6 +28,10 @@ class Stream(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         self._result = yield from self._generator
 
+    def close(self) -> None:
+        """Stop generating (the model stops at the next piece); there will be no result."""
+        self._generator.close()
+
     @property
     def result(self) -> T:
         """The result; consumes what is left of the stream if it was not iterated."""
