@@ -204,13 +204,13 @@ class AssistantApp(App[None]):
             if pending:
                 block.post_message(Draft("".join(pending)))
             result = stream.result.to_json()
-            self.call_from_thread(block.show_result, result)
-            self.call_from_thread(chat.scroll_end, animate=False)
             tokens, seconds = stream.result.tokens, stream.result.timings.get("generate", 0.0)
             if tokens and seconds:
                 self.call_from_thread(setattr, self.query_one(StatusBar), "speed", tokens / seconds)
             if question is not None:
                 self.call_from_thread(self.remember, question, stream.result.text, result)
+            self.call_from_thread(block.show_result, result)
+            self.call_from_thread(chat.scroll_end, animate=False)
         except AssistantError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
             self.call_from_thread(block.show_cancelled)

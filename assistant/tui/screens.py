@@ -190,6 +190,9 @@ class ConversationsScreen(ModalScreen[int | None]):
                              for c in items])
         if not items:
             listing.add_option(Option("No saved conversations yet.", disabled=True))
+        else:
+            listing.highlighted = 0
+        listing.focus()
 
     def _selected(self) -> int | None:
         listing = self.query_one(OptionList)
