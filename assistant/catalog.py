@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import StoreError
+from assistant.errors import AssistantError, StoreError
 from assistant.papers import Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id
 
 SCHEMA_VERSION = 1
@@ -304,6 +304,17 @@ class Catalog:
         return [r["id"] for r in self.db.execute(
             "SELECT DISTINCT p.id FROM papers p JOIN aliases a ON a.paper_id = p.id WHERE a.key LIKE ? ORDER BY p.title", (like,),
         )]
+
+    def resolve(self, query: str) -> Paper:
+        """Exactly one paper for an id or (part of a) title, or an error that lists the choices."""
+        ids = self.find(query)
+        if not ids:
+            raise AssistantError(f"no paper matches {query!r} (try `assistant search` or `assistant papers`)")
+        found = self.papers(ids)
+        if len(ids) > 1:
+            listing = "\n".join(f"  {pid}  {found[pid].title}" for pid in ids[:20])
+            raise AssistantError(f"{len(ids)} papers match {query!r}; give one id:\n{listing}")
+        return found[ids[0]]
 
     def counts(self) -> dict[str, int]:
         one = self.db.execute

@@ -198,15 +198,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.output import print_json, print_paper
 
-    store = open_ready(settings)
-    ids = store.catalog.find(args.paper)
-    if not ids:
-        raise AssistantError(f"no paper matches {args.paper!r} (try `assistant search` or `assistant papers`)")
-    if len(ids) > 1:
-        found = store.catalog.papers(ids)
-        listing = "\n".join(f"  {pid}  {found[pid].title}" for pid in ids[:20])
-        raise AssistantError(f"{len(ids)} papers match {args.paper!r}; give one id:\n{listing}")
-    paper = store.catalog.papers(ids)[ids[0]]
+    paper = open_ready(settings).catalog.resolve(args.paper)
     print_json(paper.to_json()) if args.json else print_paper(paper)
     return EXIT_OK
 

@@ -30,17 +30,6 @@ _CONTRIBUTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|pr
                            re.IGNORECASE)
 
 
-def _resolve_paper(ctx: Context, query: str) -> Paper:
-    ids = ctx.store.catalog.find(query)
-    if not ids:
-        raise AssistantError(f"no paper matches {query!r} (try `assistant search` or `assistant papers`)")
-    if len(ids) > 1:
-        found = ctx.store.catalog.papers(ids)
-        listing = "\n".join(f"  {pid}  {found[pid].title}" for pid in ids[:20])
-        raise AssistantError(f"{len(ids)} papers match {query!r}; give one id:\n{listing}")
-    return ctx.store.catalog.papers(ids)[ids[0]]
-
-
 def central_sentence(ctx: Context, paper: Paper) -> str:
     """The sentence that best says what the paper is: a contribution statement if there is one,
     else the sentence closest in meaning to the title."""
@@ -72,7 +61,7 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
     """TL;DR (generated and verified, or the central sentence) and key findings (quoted)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    paper = _resolve_paper(ctx, query)
+    paper = ctx.store.catalog.resolve(query)
     source = Source(1, paper, split_sentences(paper.abstract))
     sampling = Sampling(max_tokens=120, grammar=citation_grammar(2, [1]))
     messages, _ = fit_sources(ctx.model, ctx.prompt("summarise_paper"), [source], {}, sampling.max_tokens)
