@@ -98,10 +98,10 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
     checking = time.perf_counter()
     ranked = ranked_evidence(ctx, query, sources)
-    claims, dropped, _ = keep_and_fill(ctx.store.embedder, generated, sources, ranked[:1], MAX_SHOWN)
+    claims, dropped = keep_and_fill(ctx.store.embedder, generated, sources, ranked[:1], MAX_SHOWN)
     extractive = all(c.origin == "evidence" for c in claims)
     if extractive:  # nothing generated survived: answer from the evidence itself
-        claims, _, _ = keep_and_fill(ctx.store.embedder, "", sources, ranked[:2], 2)
+        claims, _ = keep_and_fill(ctx.store.embedder, "", sources, ranked[:2], 2)
     timings["verify"] = time.perf_counter() - checking
     timings["total"] = time.perf_counter() - started
     base.status = "answered"

@@ -163,11 +163,11 @@ def evidence_claim(source: Source, sentence: str) -> Claim:
 
 
 def keep_and_fill(embedder: Embedder, generated: str, sources: list[Source], fill: list[tuple[Source, str]],
-                  max_claims: int) -> tuple[list[Claim], list[Claim], bool]:
+                  max_claims: int) -> tuple[list[Claim], list[Claim]]:
     """Verify the generated text; then add the evidence sentences in `fill` (most important
     first) that no kept sentence already states, up to `max_claims`.
 
-    Returns (claims to show, dropped claims, whether the result is purely extractive).
+    Returns (claims to show, dropped claims).
     """
     checked = verify(embedder, generated, sources)
     kept = [c for c in checked if c.supported]
@@ -181,4 +181,4 @@ def keep_and_fill(embedder: Embedder, generated: str, sources: list[Source], fil
                 break
             if close < COVERED_SIMILARITY and all(c.text != sentence for c in claims):
                 claims.append(evidence_claim(source, sentence))
-    return claims, dropped, not kept
+    return claims, dropped

@@ -66,7 +66,7 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
     sampling = Sampling(max_tokens=120, grammar=citation_grammar(2, [1]))
     messages, _ = fit_sources(ctx.model, ctx.prompt("summarise_paper"), [source], {}, sampling.max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-    tldr, dropped, _ = keep_and_fill(ctx.store.embedder, generated, [source], [(source, central_sentence(ctx, paper))], 2)
+    tldr, dropped = keep_and_fill(ctx.store.embedder, generated, [source], [(source, central_sentence(ctx, paper))], 2)
     extractive = all(c.origin == "evidence" for c in tldr)
     said = {c.text for c in tldr}
     findings = [evidence_claim(source, s) for s in key_findings(source.sentences) if s not in said]
@@ -92,7 +92,7 @@ def summarise_topic(ctx: Context, topic: str) -> Generator[str, None, Result]:
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
     ranked = ranked_evidence(ctx, topic, sources)
     best_per_source = [next(pair for pair in ranked if pair[0].number == s.number) for s in sources]
-    claims, dropped, _ = keep_and_fill(ctx.store.embedder, generated, sources, [], len(sources) + 2)
+    claims, dropped = keep_and_fill(ctx.store.embedder, generated, sources, [], len(sources) + 2)
     cited = {n for c in claims for n in c.citations}
     claims += [evidence_claim(src, sentence) for src, sentence in best_per_source if src.number not in cited]
     timings["total"] = time.perf_counter() - started
@@ -157,7 +157,7 @@ def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
         messages, intro_sources = fit_sources(ctx.model, ctx.prompt("digest"), intro_sources, {"theme": theme},
                                               sampling.max_tokens)
         generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-        intro, lost, _ = keep_and_fill(ctx.store.embedder, generated, intro_sources, [], 2)
+        intro, lost = keep_and_fill(ctx.store.embedder, generated, intro_sources, [], 2)
         claims = intro + [evidence_claim(s, f"{s.paper.title}: {s.sentences[0]}") for s in members]
         sections.append(Section(f"{theme} ({len(members)} papers)", claims, bullets=True))
         dropped += lost

@@ -40,7 +40,6 @@ class AnswerBlock(Vertical):
         self.question = question
         self.label = label
         self.result: dict[str, Any] | None = None
-        self._stream = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble((f"{self.label}: ", "bold"), self.question), classes="question")
