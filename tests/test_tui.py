@@ -142,10 +142,19 @@ def snapshot_app(sample_store: Store, tmp_path: Path) -> AssistantApp:
                         model=ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]. It has 42 layers [1]."))
 
 
+def steady(app: AssistantApp) -> None:
+    """Remove what changes from run to run: generation speed and the blinking cursor."""
+    for screen in app.screen_stack:
+        for bar in screen.query(StatusBar):
+            bar.speed = None
+        for field in screen.query(Input):
+            field.cursor_blink = False
+
+
 async def _answered(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await ask(app, pilot, QUESTION)
-    app.query_one(StatusBar).speed = None  # generation speed varies from run to run
+    steady(app)
     await pilot.pause(0.2)
 
 
@@ -160,6 +169,7 @@ def test_snapshot_paper_view(snap_compare, sample_store: Store, tmp_path: Path) 
         block.query_one(".sources").focus()
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PaperScreen))
+        steady(pilot.app)
         await pilot.pause(0.2)
 
     assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(100, 30), run_before=open_paper)
@@ -168,10 +178,10 @@ def test_snapshot_paper_view(snap_compare, sample_store: Store, tmp_path: Path) 
 def test_snapshot_browser(snap_compare, sample_store: Store, tmp_path: Path) -> None:
     async def browse(pilot) -> None:  # noqa: ANN001
         await wait_until(pilot, lambda: pilot.app.session is not None)
-        pilot.app.query_one(StatusBar).speed = None
         await pilot.press("ctrl+b")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen))
         await pilot.press(*"diffusion")
+        steady(pilot.app)
         await pilot.pause(0.3)
 
     assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(100, 30), run_before=browse)
