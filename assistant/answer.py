@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.evidence import Source, rank_sentences, select_sources
-from assistant.grounded import Result, Section, citation_grammar, fit_sources, generate, keep_and_fill, renumber
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, keep_and_fill,
+                                renumber)
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import content_words
 from assistant.prompts import Prompt, load_prompt
@@ -101,7 +102,9 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
     claims, dropped = keep_and_fill(ctx.store.embedder, generated, sources, ranked[:1], MAX_SHOWN)
     extractive = all(c.origin == "evidence" for c in claims)
     if extractive:  # nothing generated survived: answer from the evidence itself
-        claims, _ = keep_and_fill(ctx.store.embedder, "", sources, ranked[:2], 2)
+        quoted = ranked[:2]
+        claims = [evidence_claim(source, sentence) for i, (source, sentence) in enumerate(quoted)
+                  if sentence not in [text for _, text in quoted[:i]]]
     timings["verify"] = time.perf_counter() - checking
     timings["total"] = time.perf_counter() - started
     base.status = "answered"

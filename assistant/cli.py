@@ -139,16 +139,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def open_ready(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
     """Open the store; on first use, index the bundled collection (with a progress bar)."""
-    from assistant.index import ensure_seeded, sync_vectors
+    from assistant.index import prepare
     from assistant.output import RichProgress, err
     from assistant.store import open_store
 
     store = open_store(settings, allow_new_embedder=allow_new_embedder)
     if seed:
         progress = RichProgress()
-        if ensure_seeded(store, progress) is not None:
+        if prepare(store, progress):
             err.print(f"[dim]Indexed the bundled sample collection into {settings.data_dir}.[/]")
-        sync_vectors(store, progress)  # finishes an ingest that was interrupted
     return store
 
 

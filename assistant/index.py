@@ -170,6 +170,14 @@ def ensure_seeded(store: Store, progress: Progress | None = None) -> list[FileRe
     return reports
 
 
+def prepare(store: Store, progress: Progress | None = None) -> bool:
+    """Make a store ready for questions: seed it on first use, and finish an interrupted ingest.
+    Returns whether the bundled collection was indexed just now."""
+    seeded = ensure_seeded(store, progress) is not None
+    sync_vectors(store, progress)
+    return seeded
+
+
 def reindex(store: Store, progress: Progress | None = None) -> int:
     """Rebuild every vector (and the keyword index) with the store's current embedder."""
     store.catalog.forget_embeddings()

@@ -103,36 +103,39 @@ def summarise_topic(ctx: Context, topic: str) -> Generator[str, None, Result]:
     return summary
 
 
-def _themes(ctx: Context, papers: list[Paper]) -> list[list[int]]:
-    """Group papers by meaning (k-means on their vectors), largest group first."""
-    if len(papers) < 4:
-        return [list(range(len(papers)))]
+def _themes(ctx: Context, sources: list[Source]) -> list[list[int]]:
+    """Group papers by meaning (k-means on title + central sentence), largest group first."""
+    if len(sources) < 4:
+        return [list(range(len(sources)))]
     from sklearn.cluster import KMeans
 
-    vectors = np.array(ctx.store.embedder.embed_queries([f"{p.title}. {central_sentence(ctx, p)}" for p in papers]))
-    count = int(min(8, max(2, round((len(papers) / 3) ** 0.5))))
+    vectors = np.array(ctx.store.embedder.embed_queries([f"{s.paper.title}. {s.sentences[0]}" for s in sources]))
+    count = int(min(8, max(2, round((len(sources) / 3) ** 0.5))))
     labels = KMeans(n_clusters=count, n_init=10, random_state=0).fit_predict(vectors)
     groups = [[i for i, label in enumerate(labels) if label == group] for group in range(count)]
     return sorted((g for g in groups if g), key=len, reverse=True)
 
 
-def _theme_name(papers: list[Paper], group: list[int]) -> str:
-    """The words that set this group apart from the rest of the page (TF-IDF over titles)."""
+def _theme_names(papers: list[Paper], groups: list[list[int]]) -> list[str]:
+    """For each group, the words that set it apart from the rest of the page (TF-IDF over
+    the page's titles, fitted once)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    titles = [p.title for p in papers]
     vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1)
-    matrix = vectorizer.fit_transform(titles)
-    weights = np.asarray(matrix[group].mean(axis=0)).ravel()
+    matrix = vectorizer.fit_transform([p.title for p in papers])
     terms = vectorizer.get_feature_names_out()
-    chosen: list[str] = []
-    for index in np.argsort(-weights):
-        term = str(terms[index])
-        if not any(term in c or c in term for c in chosen):
-            chosen.append(term)
-        if len(chosen) == 3:
-            break
-    return ", ".join(chosen).capitalize() if chosen else "Other papers"
+    names = []
+    for group in groups:
+        weights = np.asarray(matrix[group].mean(axis=0)).ravel()
+        chosen: list[str] = []
+        for index in np.argsort(-weights):
+            term = str(terms[index])
+            if not any(term in c or c in term for c in chosen):
+                chosen.append(term)
+            if len(chosen) == 3:
+                break
+        names.append(", ".join(chosen).capitalize() if chosen else "Other papers")
+    return names
 
 
 def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
@@ -149,8 +152,8 @@ def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
     papers = [found[i] for i in ids if i in found]
     sources = [Source(n, p, [central_sentence(ctx, p)]) for n, p in enumerate(papers, start=1)]
     sections, dropped, generated_all, tokens_all = [], [], [], 0
-    for group in _themes(ctx, papers):
-        theme = _theme_name(papers, group)
+    groups = _themes(ctx, sources)
+    for group, theme in zip(groups, _theme_names(papers, groups)):
         members = [sources[i] for i in group]
         sampling = Sampling(max_tokens=100, grammar=citation_grammar(2, [s.number for s in members]))
         intro_sources = [choose(ctx.store.embedder, theme, s.paper, s.number, 1) for s in members[:6]]

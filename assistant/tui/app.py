@@ -121,15 +121,14 @@ class AssistantApp(App[None]):
     @work(thread=True, exclusive=True, group="startup")
     def start_session(self) -> None:
         """Open the store (indexing the bundled pages on first use) and load the model."""
-        from assistant.index import ensure_seeded, sync_vectors
+        from assistant.index import prepare
         from assistant.store import open_store
 
         status = self.query_one(StatusBar)
         try:
             self.call_from_thread(setattr, status, "activity", "opening the collection…")
             store = self._store or open_store(self.settings)
-            ensure_seeded(store, ProgressAdapter(self))
-            sync_vectors(store, ProgressAdapter(self))
+            prepare(store, ProgressAdapter(self))
             papers = store.catalog.counts()["papers"]
             self.call_from_thread(setattr, status, "papers", papers)
             self.call_from_thread(setattr, status, "activity", "loading the model…")
