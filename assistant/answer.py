@@ -1,4 +1,12 @@
-"""Asking: rewrite a follow-up, retrieve, pick evidence, generate, verify, fall back, refuse.
+"""Asking: understand the question, retrieve, then answer in the shape the question calls for.
+
+- a fact or quantity: the model's verified sentences, and the evidence that states what was
+  asked for (every number asked for; both numbers of an "X versus Y");
+- a list ("which papers ..."): one cited line for every paper above a relevance cut, and a
+  one-sentence synthesis when the model writes one that passes verification;
+- a comparison of two papers: one cited line for each side;
+- metadata (authors, dates, upvotes): from the catalogue, with no model at all;
+- not covered: an honest refusal with the closest papers.
 
 Each pipeline is a generator: it yields the model's text pieces as they stream and returns
 the verified `Result`, so the CLI and the TUI can show progress and then the checked answer.
@@ -6,24 +14,35 @@ the verified `Result`, so the CLI and the TUI can show progress and then the che
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.evidence import Source, rank_sentences, select_sources
-from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, keep_and_fill,
-                                renumber)
+from assistant.evidence import Source, choose, rank_sentences, select_sources
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+                                verify_then_fill)
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import content_words
+from assistant.papers import stems
+from assistant.plan import Plan, is_follow_up, plan
 from assistant.prompts import Prompt, load_prompt
-from assistant.retrieve import search
+from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
 from assistant.store import Store
+from assistant.tuning import Tuning
+from assistant.verify import numbers_in
+from assistant.wellformed import english_zipf
 
-ANSWER_SENTENCES = 3
-MAX_SHOWN = 4
-REWRITE_TOKENS = 60
-SOURCE_WEIGHT = 0.5
+_SIDES = [
+    re.compile(r"\b(?:compare|comparison of|differences? between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)[?.!]*$",
+               re.IGNORECASE),
+    re.compile(r"^(.+?)\s+(?:versus|vs\.?|compared? (?:to|with)|compares? (?:to|with))\s+(.+?)[?.!]*$", re.IGNORECASE),
+]
+# A rewrite may add common words ("accuracy"), but a rarer word (a name, a topic) must come
+# from the follow-up or the last exchange: that is what keeps an unrelated earlier question out.
+COMMON_ZIPF = 4.0
+
+Body = Generator[str, None, tuple[list[Section], list[Source], list, str, int]]
 
 
 @dataclass(frozen=True)
@@ -36,41 +55,164 @@ class Turn:
 
 @dataclass(frozen=True)
 class Context:
-    """What a pipeline needs: the store, the model and where the prompts are."""
+    """What a pipeline needs: the store, the model, where the prompts are, and the tuning."""
 
     store: Store
     model: ChatModel
     prompts_dir: Path | None = None
+    tuning: Tuning = field(default_factory=Tuning)
 
     def prompt(self, name: str) -> Prompt:
         return load_prompt(name, self.prompts_dir)
 
 
-def ranked_evidence(ctx: Context, query: str, sources: list[Source]) -> list[tuple[Source, str]]:
+def ranked_evidence(ctx: Context, query: str, sources: list[Source], quantity: bool = False) -> list[tuple[Source, str]]:
     """Every evidence sentence of every source, best answer to the query first; a sentence of
     a more relevant paper wins over an equally good sentence of a less relevant one."""
     pairs = [(source, sentence) for source in sources for sentence in source.sentences]
-    scores = rank_sentences(ctx.store.embedder, query, [sentence for _, sentence in pairs])
-    weighted = [score + SOURCE_WEIGHT * (pair[0].similarity or 0.0) for score, pair in zip(scores, pairs)]
+    scores = rank_sentences(ctx.store.embedder, query, [sentence for _, sentence in pairs], ctx.tuning, quantity)
+    weight = ctx.tuning.source_weight
+    weighted = [score + weight * (pair[0].similarity or 0.0) for score, pair in zip(scores, pairs)]
     return [pair for _, pair in sorted(zip(weighted, pairs), key=lambda item: -item[0])]
 
 
-def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str, None, str]:
-    """Rewrite a follow-up into a question that retrieval can use on its own.
+def _acceptable_rewrite(rewritten: str, question: str, last: Turn) -> bool:
+    """The rewrite keeps the follow-up's words and adds no rare word from outside the last exchange."""
+    if not rewritten or len(rewritten) > 300 or not stems(rewritten) & stems(question):
+        return False
+    allowed = stems(f"{question} {last.question} {last.answer}")
+    added = [w for w in re.findall(r"[^\W\d_]+", rewritten) if w.casefold()[:5] not in allowed and len(w) > 2]
+    return all(english_zipf(w) >= COMMON_ZIPF for w in added)
 
-    A small model's rewrite is only trusted if it keeps some of the follow-up's words;
-    otherwise the previous question and the follow-up are searched together.
-    """
-    if not history:
+
+def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str, None, str]:
+    """The question retrieval should search for: as written when it stands on its own, else
+    rewritten from the last exchange (never from older ones, which may be about anything)."""
+    if not history or not is_follow_up(question):
         return question
-    transcript = "\n".join(f"User: {t.question}\nAssistant: {t.answer}" for t in history[-3:])
-    messages = ctx.prompt("rewrite").messages(history=transcript, question=question)
+    last = history[-1]
+    messages = ctx.prompt("rewrite").messages(history=f"User: {last.question}\nAssistant: {last.answer}",
+                                              question=question)
     timings: dict[str, float] = {}
-    text, _ = yield from generate(ctx.model, messages, Sampling(max_tokens=REWRITE_TOKENS, temperature=0.0), timings)
+    sampling = Sampling(max_tokens=ctx.tuning.rewrite_tokens, temperature=0.0)
+    text, _ = yield from generate(ctx.model, messages, sampling, timings)
     rewritten = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if rewritten and len(rewritten) < 300 and set(content_words(rewritten)) & set(content_words(question)):
-        return rewritten
-    return f"{history[-1].question} {question}"
+    return rewritten if _acceptable_rewrite(rewritten, question, last) else f"{last.question} {question}"
+
+
+def _numbers_needed(plan_: Plan) -> int:
+    if plan_.shape == "comparison" and plan_.quantity:
+        return 2
+    return 1 if plan_.quantity else 0
+
+
+def _stating(ranked: list[tuple[Source, str]], needed: int, question: str) -> list[tuple[Source, str]]:
+    """The best-ranked evidence that together states `needed` numbers the question lacks."""
+    chosen: list[tuple[Source, str]] = []
+    found: set[str] = set()
+    asked = numbers_in(question)
+    for source, sentence in ranked:
+        if len(found) >= needed:
+            break
+        new = numbers_in(sentence) - asked - found
+        if new:
+            chosen.append((source, sentence))
+            found |= new
+    return chosen
+
+
+def _generate_and_check(ctx: Context, plan_: Plan, sources: list[Source], timings: dict[str, float], *,
+                        sentences: int, max_tokens: int, prompt: str = "answer") -> Generator[str, None, tuple]:
+    sampling = Sampling(max_tokens=max_tokens, grammar=citation_grammar(sentences, [s.number for s in sources]))
+    messages, sources = fit_sources(ctx.model, ctx.prompt(prompt), sources, {"question": plan_.query}, max_tokens)
+    generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
+    return sources, generated, tokens
+
+
+def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
+    """A fact, a quantity, or a comparison inside one paper."""
+    t = ctx.tuning
+    sources = select_sources(ctx.store.embedder, plan_.query, found, t, max_sources=t.max_sources,
+                             per_source=t.per_source, cutoff=t.relative_cutoff, quantity=plan_.quantity)
+    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings,
+                                                                sentences=t.answer_sentences, max_tokens=t.answer_tokens)
+    checking = time.perf_counter()
+    ranked = ranked_evidence(ctx, plan_.query, sources, plan_.quantity)
+    required = list(dict.fromkeys([*ranked[:1], *_stating(ranked, _numbers_needed(plan_), plan_.query)]))
+    claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
+                                       required=required, spare=ranked[1:3], min_claims=2, max_claims=t.max_shown)
+    timings["verify"] = time.perf_counter() - checking
+    return [Section(None, claims)], sources, dropped, generated, tokens
+
+
+def _sides(ctx: Context, plan_: Plan, found: SearchResult) -> list[SearchResult] | None:
+    """For "A versus B" about two different papers, a search per side; None when one paper
+    (the best) speaks to both sides, which is then answered as a fact."""
+    for pattern in _SIDES:
+        match = pattern.search(plan_.query)
+        if match:
+            break
+    else:
+        return None
+    sides = [match.group(1), match.group(2)]
+    words = [distinctive_words(ctx.store.catalog, side, ctx.tuning) for side in sides]
+    if not all(words) or not found.hits or all(term_coverage(w, found.hits[0].paper) >= 0.5 for w in words):
+        return None
+    results = [search(ctx.store, side, ctx.tuning, k=3, since=plan_.since, until=plan_.until) for side in sides]
+    if not all(r.covered and r.hits for r in results) or results[0].hits[0].paper.id == results[1].hits[0].paper.id:
+        return None
+    return results
+
+
+def _comparison(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
+    """One cited line for each side of a comparison between papers (or a fact, inside one)."""
+    sides = _sides(ctx, plan_, found)
+    if sides is None:
+        return (yield from _fact(ctx, plan_, found, timings))
+    t = ctx.tuning
+    sources = [choose(ctx.store.embedder, plan_.query, side.hits[0].paper, number, t.per_source, t,
+                      similarity=side.hits[0].similarity, quantity=plan_.quantity)
+               for number, side in enumerate(sides, start=1)]
+    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings,
+                                                                sentences=t.answer_sentences, max_tokens=t.answer_tokens)
+    checking = time.perf_counter()
+    per_side = [ranked_evidence(ctx, side.query, [source], plan_.quantity) for side, source in zip(sides, sources)]
+    required = [(_stating(ranked, 1, plan_.query) or ranked)[0] for ranked in per_side if ranked]
+    claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
+                                       required=required, max_claims=t.max_shown)
+    timings["verify"] = time.perf_counter() - checking
+    return [Section(None, claims)], sources, dropped, generated, tokens
+
+
+def _list(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
+    """Every relevant paper with a cited line, after a verified one-sentence synthesis."""
+    t = ctx.tuning
+    sources = select_sources(ctx.store.embedder, plan_.query, found, t, max_sources=t.list_max_papers, per_source=1,
+                             cutoff=t.list_relative_cutoff, quantity=plan_.quantity)
+    listed = list(sources)
+    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings, sentences=1,
+                                                                max_tokens=t.synthesis_tokens, prompt="synthesis")
+    checking = time.perf_counter()
+    synthesis, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query)
+    lines = [evidence_claim(source, f"{source.paper.title}: {source.sentences[0]}") for source in listed
+             if source.sentences]
+    timings["verify"] = time.perf_counter() - checking
+    sections = [Section(None, synthesis)] if synthesis else []
+    sections.append(Section(f"Papers ({len(lines)})", lines, bullets=True))
+    return sections, listed, dropped, generated, tokens
+
+
+def _metadata(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
+    """Authors, dates or upvotes of the paper the question names, from the catalogue."""
+    source = Source(1, found.hits[0].paper, [], found.hits[0].similarity)
+    facts = source.metadata_facts()
+    source = Source(1, source.paper, [facts[name] for name in plan_.fields], source.similarity)
+    claims = [evidence_claim(source, sentence, origin="catalogue") for sentence in source.sentences]
+    return [Section(None, claims)], [source], [], "", 0
+    yield  # a generator like the other shapes, though it never calls the model
+
+
+_SHAPES = {"fact": _fact, "comparison": _comparison, "list": _list, "metadata": _metadata}
 
 
 def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5,
@@ -81,34 +223,21 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
     timings: dict[str, float] = {}
     query = yield from standalone_question(ctx, question, history)
     timings["rewrite"] = time.perf_counter() - started
-    lookup = query
+    shape = plan(query)
+    lookup = shape.query
     if only:  # "this paper" means the scoped paper: name it, so retrieval can match it
         titles = "; ".join(p.title for p in ctx.store.catalog.papers(sorted(only)).values())
-        lookup = f"{titles}: {query}"
-    result = search(ctx.store, lookup, k=k, only=only)
+        lookup = f"{titles}: {lookup}"
+    depth = max(k, ctx.tuning.list_k) if shape.shape == "list" else k
+    found = search(ctx.store, lookup, ctx.tuning, k=depth, since=shape.since, until=shape.until, only=only)
     timings["retrieve"] = time.perf_counter() - started - timings["rewrite"]
-    base = Result(kind="answer", query=question, status="not_covered", model=ctx.model.name,
-                  standalone=query if query != question else None, timings=timings)
-    if not result.covered:
-        base.closest = [hit.paper for hit in result.hits]
+    filters = {name: value for name, value in (("since", shape.since), ("until", shape.until)) if value}
+    common = {"kind": "answer", "query": question, "model": ctx.model.name, "shape": shape.shape, "filters": filters,
+              "standalone": query if query != question else None, "timings": timings}
+    if not found.covered or not found.hits:
         timings["total"] = time.perf_counter() - started
-        return base
-    sources = select_sources(ctx.store.embedder, query, result)
-    sampling = Sampling(max_tokens=160, grammar=citation_grammar(ANSWER_SENTENCES, [s.number for s in sources]))
-    messages, sources = fit_sources(ctx.model, ctx.prompt("answer"), sources, {"question": query}, sampling.max_tokens)
-    generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-    checking = time.perf_counter()
-    ranked = ranked_evidence(ctx, query, sources)
-    claims, dropped = keep_and_fill(ctx.store.embedder, generated, sources, ranked[:1], MAX_SHOWN)
-    extractive = all(c.origin == "evidence" for c in claims)
-    if extractive:  # nothing generated survived: answer from the evidence itself
-        quoted = ranked[:2]
-        claims = [evidence_claim(source, sentence) for i, (source, sentence) in enumerate(quoted)
-                  if sentence not in [text for _, text in quoted[:i]]]
-    timings["verify"] = time.perf_counter() - checking
+        return Result(status="not_covered", closest=[hit.paper for hit in found.hits], **common)
+    sections, sources, dropped, generated, tokens = yield from _SHAPES[shape.shape](ctx, shape, found, timings)
     timings["total"] = time.perf_counter() - started
-    base.status = "answered"
-    base.sections = [Section(None, claims)]
-    base.sources, base.dropped, base.generated, base.extractive, base.tokens = sources, dropped, generated, extractive, tokens
-    renumber(base)
-    return base
+    return renumber(Result(status="answered", sections=sections, sources=sources, dropped=dropped,
+                           generated=generated, tokens=tokens, **common))

@@ -8,6 +8,7 @@ is "replace that page's sightings, then re-derive the papers it touched".
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -64,6 +65,20 @@ def fts_query(text: str) -> str | None:
     """
     unique = list(dict.fromkeys(content_words(text)))
     return " OR ".join(f'"{term}"' for term in unique) or None
+
+
+_BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r"yz\1"), (r"our$", "or"),
+            (r"ours$", "ors"), (r"gement(s?)$", r"gment\1"), (r"ogue$", "og"), (r"tre(s?)$", r"ter\1"))
+
+
+def spellings(word: str) -> list[str]:
+    """The word and its American spelling, when it looks British."""
+    variants = [word]
+    for pattern, replacement in _BRITISH:
+        american = re.sub(pattern, replacement, word)
+        if american != word:
+            variants.append(american)
+    return variants
 
 
 class Catalog:
@@ -250,6 +265,19 @@ class Catalog:
         )
         params = [match, *[d for d in (since, until) if d], limit]
         return [r["paper_id"] for r in self.db.execute(sql, params)]
+
+    def size(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+
+    def document_frequency(self, words: list[str]) -> dict[str, int]:
+        """How many papers use each word (stemmed as the keyword index stems it, and in either
+        British or American spelling: "recognise" counts papers that say "recognize")."""
+        counts = {}
+        for word in dict.fromkeys(words):
+            match = " OR ".join(f'"{variant}"' for variant in spellings(word))
+            row = self.db.execute("SELECT count(*) AS n FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()
+            counts[word] = int(row["n"])
+        return counts
 
     def ids_in_range(self, since: str | None, until: str | None) -> set[str]:
         sql = "SELECT id FROM papers p WHERE 1=1" + _date_clause(since, until)

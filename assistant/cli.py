@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = command_parser(commands, "eval", "measure answer quality on a question file", common)
     evaluate.add_argument("file", type=Path, metavar="FILE", help="JSONL questions (see README: Evaluation)")
     evaluate.add_argument("--json", action="store_true", help="print per-question details and totals as JSON")
+    evaluate.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                          help="change one tuning value for this run (repeatable), e.g. --set list_max_papers=6; "
+                               "the names are the fields of assistant/tuning.py")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         return command_parser(commands, name, help_, common)
@@ -170,12 +173,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.dates import parse_bound
     from assistant.output import print_json, print_search
     from assistant.retrieve import search
+    from assistant.tuning import Tuning
 
     if args.k < 1:
         raise AssistantError("-k must be at least 1")
     since = parse_bound(args.since) if args.since else None
     until = parse_bound(args.until, end=True) if args.until else None
-    result = search(open_ready(settings), args.query, k=args.k, since=since, until=until)
+    result = search(open_ready(settings), args.query, Tuning(), k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 

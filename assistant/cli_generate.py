@@ -17,10 +17,11 @@ from assistant.errors import AssistantError
 from assistant.grounded import Result
 from assistant.output import out, print_json, print_result
 from assistant.session import Session, Stream
+from assistant.tuning import Tuning
 
 
-def session_for(settings: Settings) -> Session:
-    session = Session(settings, open_ready(settings))
+def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
+    session = Session(settings, open_ready(settings), tuning=tuning)
     session.model  # noqa: B018 - check the model file before any work, for a prompt error
     return session
 
@@ -71,7 +72,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.evaluate import evaluate, load_questions, print_report
 
+    tuning = Tuning().with_values(args.set)
     questions = load_questions(args.file)
-    report = evaluate(session_for(settings), questions)
+    report = evaluate(session_for(settings, tuning), questions)
     print_json(report.to_json()) if args.json else print_report(report)
     return EXIT_OK

@@ -8,7 +8,9 @@ number overlap with the cited abstract), so the verifier cannot grade its own ho
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +21,15 @@ from assistant.papers import content_words
 from assistant.session import Session
 from assistant.verify import numbers_in
 
-TYPES = ("fact", "multi", "metadata", "unanswerable")
+TYPES = ("fact", "comparison", "multi", "metadata", "unanswerable")
 STRICT_OVERLAP = 0.7  # share of a sentence's content words that must occur in the cited paper
+# The eval's own test for garbled sentences, written apart from the verifier's so that the
+# verifier cannot pass its own exam: a sentence is garbled when it ends on a word that cannot
+# end a sentence, leaves a bracket or quote open, or has a word that is neither English nor
+# in the cited paper or the question.
+_ENDINGS = frozenset("the a an of to by with for from and or than is are was were approximately about as at "
+                     "in on into that which such its their".split())
+_ALPHA = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class Question:
     type: str
     papers: list[str]
     facts: list[str]
+    related: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -39,24 +49,43 @@ class Outcome:
     status: str
     answer: str
     seconds: float
+    shape: str = ""
     retrieved: bool | None = None  # an expected paper was among the sources (answerable only)
+    gold_cited: bool | None = None  # an expected paper was cited
+    coverage: float | None = None  # multi: the share of the expected papers cited
     facts_found: bool | None = None
     citations: int = 0
     right_citations: int = 0
     number_violations: int = 0
+    garbled: int = 0
+    generated_kept: int = 0  # model-written sentences shown
+    dropped: list[str] = field(default_factory=list)  # why each dropped sentence was dropped
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return {"question": self.question.question, "type": self.question.type, "status": self.status,
-                "answer": self.answer, "seconds": round(self.seconds, 2), "retrieved": self.retrieved,
-                "facts_found": self.facts_found, "citations": self.citations,
-                "right_citations": self.right_citations, "number_violations": self.number_violations,
-                "notes": self.notes}
+        return {"question": self.question.question, "type": self.question.type, "shape": self.shape,
+                "status": self.status, "answer": self.answer, "seconds": round(self.seconds, 2),
+                "retrieved": self.retrieved, "gold_cited": self.gold_cited, "coverage": self.coverage,
+                "facts_found": self.facts_found, "citations": self.citations, "right_citations": self.right_citations,
+                "number_violations": self.number_violations, "garbled": self.garbled,
+                "generated_kept": self.generated_kept, "dropped": self.dropped, "notes": self.notes}
+
+
+def _reason_kind(reason: str) -> str:
+    """A drop reason without its particulars ("the number 4000 is ..." -> "number not in source")."""
+    for key, label in (("number", "number not in source"), ("not supported", "not supported"),
+                       ("restates", "restates the question"), ("blends", "blends two papers"),
+                       ("broken word", "broken word"), ("complete sentence", "fragment"),
+                       ("too short", "fragment"), ("cites", "bad citation")):
+        if key in reason:
+            return label
+    return reason
 
 
 @dataclass
 class Report:
     outcomes: list[Outcome]
+    tuning: dict[str, object] = field(default_factory=dict)
 
     def _rate(self, values: list[bool]) -> float | None:
         return sum(values) / len(values) if values else None
@@ -64,27 +93,39 @@ class Report:
     def totals(self) -> dict[str, object]:
         answerable = [o for o in self.outcomes if o.question.type != "unanswerable"]
         refusable = [o for o in self.outcomes if o.question.type == "unanswerable"]
+        answered = [o for o in answerable if o.status == "answered"]
+        generating = [o for o in answered if o.shape != "metadata"]
         citations = sum(o.citations for o in answerable)
-        seconds = [o.seconds for o in self.outcomes]
+        seconds = sorted(o.seconds for o in self.outcomes)
+        reasons = Counter(_reason_kind(r) for o in self.outcomes for r in o.dropped)
+        multi = [o.coverage or 0.0 for o in answerable if o.question.type == "multi"]
         return {
             "questions": len(self.outcomes),
             "retrieval_hit_rate": self._rate([bool(o.retrieved) for o in answerable]),
+            "gold_paper_cited": self._rate([bool(o.gold_cited) for o in answerable]),
             "fact_recall": self._rate([bool(o.facts_found) for o in answerable if o.question.facts]),
+            "multi_paper_coverage": sum(multi) / len(multi) if multi else None,
             "citation_precision": sum(o.right_citations for o in answerable) / citations if citations else None,
             "citations": citations,
             "refusal_accuracy": self._rate([o.status == "not_covered" for o in refusable]),
             "false_refusals": sum(o.status == "not_covered" for o in answerable),
             "sentences_with_unsourced_numbers": sum(o.number_violations for o in self.outcomes),
+            "garbled_sentences": sum(o.garbled for o in self.outcomes),
+            "answers_with_generated_sentence": self._rate([o.generated_kept > 0 for o in generating]),
+            "answers_only_quotes": self._rate([o.generated_kept == 0 for o in generating]),
+            "dropped_sentences": sum(reasons.values()),
+            "drop_reasons": dict(reasons.most_common()),
             "seconds_per_question": sum(seconds) / len(seconds) if seconds else None,
+            "median_seconds": seconds[len(seconds) // 2] if seconds else None,
             "max_seconds": max(seconds, default=None),
         }
 
     def to_json(self) -> dict[str, object]:
-        return {"totals": self.totals(), "questions": [o.to_json() for o in self.outcomes]}
+        return {"totals": self.totals(), "tuning": self.tuning, "questions": [o.to_json() for o in self.outcomes]}
 
 
 def load_questions(path: Path) -> list[Question]:
-    """JSONL: {"question", "type": fact|multi|metadata|unanswerable, "papers": [titles], "facts": [strings]}."""
+    """JSONL: {"question", "type", "papers": [titles], "facts": [strings], "related": [titles]}."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -95,7 +136,8 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            question = Question(str(row["question"]), str(row["type"]), list(row.get("papers", [])), list(row.get("facts", [])))
+            question = Question(str(row["question"]), str(row["type"]), list(row.get("papers", [])),
+                                list(row.get("facts", [])), list(row.get("related", [])))
         except (ValueError, KeyError, TypeError) as exc:
             raise AssistantError(f"{path}: line {number}: expected question, type, papers, facts ({exc})") from exc
         if question.type not in TYPES:
@@ -114,27 +156,52 @@ def strictly_supported(text: str, source: Source) -> bool:
     return not (numbers_in(text) - numbers_in(body)) and overlap >= STRICT_OVERLAP
 
 
+def is_garbled(text: str, sources: list[Source], question: str) -> bool:
+    """The eval's own garbled-sentence test (see `_ENDINGS`)."""
+    from wordfreq import zipf_frequency
+
+    words = _ALPHA.findall(text)
+    if not words or words[-1].casefold() in _ENDINGS:
+        return True
+    if text.count("(") != text.count(")") or text.count("[") != text.count("]") or text.count('"') % 2:
+        return True
+    known = {w.casefold() for s in sources for w in _ALPHA.findall(" ".join(s.all_sentences()))}
+    known |= {w.casefold() for w in _ALPHA.findall(question)}
+    return any(w.casefold() not in known and zipf_frequency(w.casefold(), "en") == 0 for w in words)
+
+
 def score(session: Session, question: Question, result: Result, seconds: float) -> Outcome:
-    outcome = Outcome(question, result.status, result.text, seconds)
+    outcome = Outcome(question, result.status, result.text, seconds, shape=result.shape)
+    outcome.dropped = [c.reason or "" for c in result.dropped]
     if question.type == "unanswerable":
         if result.status != "not_covered":
             outcome.notes.append("answered a question the collection cannot answer")
         return outcome
-    expected = {pid for title in question.papers for pid in session.store.catalog.find(title)[:1]}
+    def ids(titles: list[str]) -> set[str]:
+        return {pid for title in titles for pid in session.store.catalog.find(title)[:1]}
+
+    expected, related = ids(question.papers), ids(question.related)
+    cited = {s.paper.id for s in result.cited_sources()}
     outcome.retrieved = bool(expected & {s.paper.id for s in result.sources})
+    outcome.gold_cited = bool(expected & cited)
+    if question.type == "multi":
+        outcome.coverage = len(expected & cited) / len(expected) if expected else None
     text = result.text.casefold()
     outcome.facts_found = all(fact.casefold() in text for fact in question.facts)
     by_number = {s.number: s for s in result.sources}
     for claim in result.claims:
-        for number in claim.citations:
+        sources = [by_number[n] for n in claim.citations]
+        for source in sources:
             outcome.citations += 1
-            source = by_number[number]
-            right = source.paper.id in expected and strictly_supported(claim.text, source)
+            right = source.paper.id in expected | related and strictly_supported(claim.text, source)
             outcome.right_citations += right
             if not right:
-                outcome.notes.append(f"[{number}] {source.paper.title[:50]}: {claim.text[:80]}")
-        if numbers_in(claim.text) - set().union(*(numbers_in(" ".join(by_number[n].all_sentences())) for n in claim.citations)):
+                outcome.notes.append(f"[{source.number}] {source.paper.title[:50]}: {claim.text[:80]}")
+        if numbers_in(claim.text) - set().union(*(numbers_in(" ".join(s.all_sentences())) for s in sources)):
             outcome.number_violations += 1
+        if claim.origin == "model":
+            outcome.generated_kept += 1
+            outcome.garbled += is_garbled(claim.text, sources, question.question)
     return outcome
 
 
@@ -150,7 +217,7 @@ def evaluate(session: Session, questions: list[Question]) -> Report:
         outcomes.append(score(session, question, result, time.perf_counter() - started))
         progress.advance()
     progress.stop()
-    return Report(outcomes)
+    return Report(outcomes, session.tuning.changed())
 
 
 def print_report(report: Report) -> None:
@@ -159,13 +226,20 @@ def print_report(report: Report) -> None:
 
     from assistant.output import out
 
-    table = Table("type", "question", "status", "retrieved", "facts", "citations", "s")
+    table = Table("type", "question", "shape", "status", "cited", "facts", "model", "s")
+    flag = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}
     for o in report.outcomes:
-        flag = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}
-        table.add_row(o.question.type, escape(o.question.question[:60]), o.status, flag[o.retrieved], flag[o.facts_found],
-                      f"{o.right_citations}/{o.citations}" if o.citations else "", f"{o.seconds:.1f}")
+        cited = f"{o.coverage:.0%}" if o.coverage is not None else flag[o.gold_cited]
+        table.add_row(o.question.type, escape(o.question.question[:60]), o.shape, o.status, cited,
+                      flag[o.facts_found], str(o.generated_kept) if o.status == "answered" else "", f"{o.seconds:.1f}")
     out.print(table)
+    if report.tuning:
+        out.print("tuning changed: " + ", ".join(f"{k}={v}" for k, v in report.tuning.items()))
     for name, value in report.totals().items():
-        shown = f"{value:.1%}" if isinstance(value, float) and name not in {"seconds_per_question", "max_seconds"} else (
-            f"{value:.2f}" if isinstance(value, float) else str(value))
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        elif isinstance(value, float):
+            shown = f"{value:.2f}" if "seconds" in name else f"{value:.1%}"
+        else:
+            shown = str(value)
         out.print(f"{name.replace('_', ' '):34} {shown}")

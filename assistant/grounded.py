@@ -5,8 +5,10 @@ the citation grammar, prompt budgeting, generation, and "verify, then fill from 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from assistant.embed import Embedder
 from assistant.errors import AssistantError
@@ -14,13 +16,13 @@ from assistant.evidence import Source, cosine_matrix
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import Paper
 from assistant.prompts import Prompt
+from assistant.tuning import Tuning
 from assistant.verify import Claim, verify
 
-COVERED_SIMILARITY = 0.8  # an answer sentence this close to an evidence sentence already states it
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
 
 
-@dataclass
+@dataclass(frozen=True)
 class Section:
     """A titled group of sentences (an answer has one untitled section)."""
 
@@ -37,9 +39,10 @@ class Section:
         return " ".join(render(claim) for claim in self.claims)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
-    """A grounded output: sections of verified, cited sentences and the sources they cite."""
+    """A grounded output: sections of verified, cited sentences and the sources they cite.
+    Built once, when the pipeline knows everything it holds."""
 
     kind: str  # answer | paper | topic | digest
     query: str
@@ -49,11 +52,18 @@ class Result:
     dropped: list[Claim] = field(default_factory=list)
     closest: list[Paper] = field(default_factory=list)
     generated: str = ""
-    extractive: bool = False
     model: str = ""
     standalone: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     tokens: int = 0
+    shape: str = ""  # how an answer was planned: fact | list | comparison | metadata
+    filters: dict[str, str] = field(default_factory=dict)  # a date range read from the question
+
+    @property
+    def extractive(self) -> bool:
+        """The model wrote something, but every sentence shown is quoted evidence."""
+        return self.status == "answered" and bool(self.generated.strip()) and all(
+            c.origin != "model" for c in self.claims)
 
     @property
     def claims(self) -> list[Claim]:
@@ -81,6 +91,7 @@ class Result:
             "sources": [s.to_json() for s in self.cited_sources()],
             "dropped": [c.to_json() for c in self.dropped],
             "closest": [p.to_json() for p in self.closest], "extractive": self.extractive,
+            "shape": self.shape, "filters": self.filters,
             "generated": self.generated, "model": self.model,
             "timings": {k: round(v, 3) for k, v in self.timings.items()}, "tokens": self.tokens,
         }
@@ -101,8 +112,9 @@ def citation_grammar(sentences: int, numbers: list[int]) -> str:
     ])
 
 
-def renumber(result: Result) -> None:
-    """Number the cited sources 1, 2, ... in order of first citation (uncited ones follow)."""
+def renumber(result: Result) -> Result:
+    """The result with its cited sources numbered 1, 2, ... in order of first citation
+    (uncited ones follow)."""
     order: list[int] = []
     for claim in result.claims:
         order.extend(n for n in claim.citations if n not in order)
@@ -113,10 +125,12 @@ def renumber(result: Result) -> None:
         return replace(claim, citations=tuple(mapping.get(n, n) for n in claim.citations),
                        corrected_from=tuple(mapping.get(n, n) for n in claim.corrected_from))
 
-    for section in result.sections:
-        section.claims = [moved(c) for c in section.claims]
-    result.dropped = [moved(c) for c in result.dropped]
-    result.sources = sorted((replace(s, number=mapping[s.number]) for s in result.sources), key=lambda s: s.number)
+    return replace(
+        result,
+        sections=[replace(section, claims=[moved(c) for c in section.claims]) for section in result.sections],
+        dropped=[moved(c) for c in result.dropped],
+        sources=sorted((replace(s, number=mapping[s.number]) for s in result.sources), key=lambda s: s.number),
+    )
 
 
 def fit_sources(model: ChatModel, prompt: Prompt, sources: list[Source], values: dict[str, str],
@@ -157,28 +171,38 @@ def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Samplin
     return "".join(pieces), len(pieces)
 
 
-def evidence_claim(source: Source, sentence: str) -> Claim:
-    """A sentence quoted from a source: supported by construction."""
-    return Claim(sentence, (source.number,), True, 1.0, origin="evidence")
+def evidence_claim(source: Source, sentence: str, origin: str = "evidence") -> Claim:
+    """A sentence quoted from a source (or stated from its catalogue record): supported by
+    construction."""
+    return Claim(sentence, (source.number,), True, 1.0, origin=origin)
 
 
-def keep_and_fill(embedder: Embedder, generated: str, sources: list[Source], fill: list[tuple[Source, str]],
-                  max_claims: int) -> tuple[list[Claim], list[Claim]]:
-    """Verify the generated text; then add the evidence sentences in `fill` (most important
-    first) that no kept sentence already states, up to `max_claims`.
+def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources: list[Source], *, question: str = "",
+                     required: Sequence[tuple[Source, str]] = (), spare: Sequence[tuple[Source, str]] = (),
+                     min_claims: int = 0, max_claims: int = 99,
+                     one_per_source: bool = False) -> tuple[list[Claim], list[Claim]]:
+    """The one step every grounded output goes through: verify what the model wrote, then
+    fill from the evidence what the kept sentences do not already say.
 
-    Returns (claims to show, dropped claims).
+    `required` evidence is added unless a kept sentence states it; `spare` evidence only
+    while there are fewer than `min_claims` claims (so an answer whose generated sentences
+    all failed still says something). With `one_per_source`, evidence from a source that a
+    kept sentence already cites is skipped. Returns (claims to show, dropped claims).
     """
-    checked = verify(embedder, generated, sources)
-    kept = [c for c in checked if c.supported]
+    checked = verify(embedder, generated, sources, tuning, question)
+    claims = [c for c in checked if c.supported]
     dropped = [c for c in checked if not c.supported]
-    claims = list(kept)
-    if fill:
-        said = [c.text for c in kept]
-        closeness = cosine_matrix(embedder, [s for _, s in fill], said).max(axis=1) if said else [0.0] * len(fill)
-        for (source, sentence), close in zip(fill, closeness):
-            if len(claims) >= max_claims and claims:
-                break
-            if close < COVERED_SIMILARITY and all(c.text != sentence for c in claims):
-                claims.append(evidence_claim(source, sentence))
+    said = [c.text for c in claims]
+    candidates = [(pair, True) for pair in required] + [(pair, False) for pair in spare]
+    if not candidates:
+        return claims, dropped
+    texts = [sentence for (_, sentence), _ in candidates]
+    closeness = cosine_matrix(embedder, texts, said).max(axis=1) if said else np.zeros(len(texts))
+    for ((source, sentence), needed), close in zip(candidates, closeness):
+        if len(claims) >= max_claims or (not needed and len(claims) >= min_claims):
+            continue
+        if one_per_source and any(source.number in c.citations for c in claims):
+            continue
+        if close < tuning.covered_similarity and all(c.text != sentence for c in claims):
+            claims.append(evidence_claim(source, sentence))
     return claims, dropped

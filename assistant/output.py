@@ -95,10 +95,10 @@ def print_search(result: SearchResult) -> None:
         out.print("No papers match.")
         return
     if not result.covered:
-        err.print(
-            f"[yellow]Nothing in the collection closely matches this query (best similarity "
-            f"{result.best_similarity:.2f} < {result.threshold:.2f}). The closest papers are:[/]"
-        )
+        why = (f"best similarity {result.best_similarity:.2f} < {result.threshold:.2f}"
+               if result.best_similarity < result.threshold else
+               f"no paper among the best uses most of the query's key terms: {result.term_coverage:.0%}")
+        err.print(f"[yellow]Nothing in the collection closely matches this query ({why}). The closest papers are:[/]")
     for rank, hit in enumerate(result.hits, start=1):
         out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
         similarity = "keyword match only" if hit.similarity is None else f"similarity {hit.similarity:.2f}"
@@ -156,7 +156,9 @@ def _source_line(number: int, paper: Paper) -> str:
 def print_result(result: Result) -> None:
     """A verified answer or summary, its numbered sources, and what verification removed."""
     if result.status == "not_covered":
-        out.print("[yellow]The collection does not cover this question, so there is no answer.[/] The closest papers are:")
+        dated = f" from {' to '.join(result.filters.values())}" if result.filters else ""
+        out.print(f"[yellow]The collection has no papers{dated} on this question, so there is no answer.[/]"
+                  " The closest papers are:")
         for paper in result.closest:
             out.print(f"  • {escape(paper.title)} [dim]— {escape(meta_line(paper))} · {paper.id}[/]")
         return

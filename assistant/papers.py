@@ -20,6 +20,7 @@ _STOPWORDS = frozenset(
     "this to was were what when which who why with about into than then there these they using use "
     "paper papers study work show".split()
 )
+STEM = 5
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co", "codeberg.org")
 
@@ -38,6 +39,11 @@ def normalise_title(title: str) -> str:
 def content_words(text: str) -> list[str]:
     """Lower-cased words that carry meaning (no stopwords, no single letters), in order."""
     return [w for w in re.findall(r"\w+", text.casefold()) if w not in _STOPWORDS and len(w) > 1]
+
+
+def stems(text: str) -> set[str]:
+    """Content words cut to their first five letters, so "achieves" matches "achieve"."""
+    return {word[:STEM] for word in content_words(text)}
 
 
 def paper_id(title_key: str) -> str:

@@ -4,36 +4,74 @@ reciprocal-rank fusion at the paper level, plus a relevance signal for "not cove
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.papers import Hit
+from assistant.catalog import Catalog, spellings
+from assistant.papers import Hit, Paper, content_words, stems
+from assistant.plan import ASKING_WORDS
 from assistant.store import Store
+from assistant.tuning import Tuning
+from assistant.wellformed import english_zipf
 
-RRF_K = 60  # the usual constant: damps the head of each list so neither ranker dominates
-# Cosine similarity (all-MiniLM-L6-v2) below which no passage is really about the question.
-# Measured on the bundled collection: the 26 questions in tests/data score 0.40-0.83 for their
-# paper; off-topic questions (cooking, sport, tax law, travel) score 0.15-0.24.
-COVERAGE_THRESHOLD = 0.35
+COVERAGE_HITS = 3  # the key terms must be in one of this many best papers
+
+
+def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str, int]:
+    """The query's words that few papers use (or none) and that are not everyday English:
+    what the question is about; with the number of papers using each."""
+    words = [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit()]
+    total = max(catalog.size(), 1)
+    frequency = catalog.document_frequency(words)
+    return {w: frequency[w] for w in words
+            if frequency[w] <= tuning.distinctive_share * total and english_zipf(w) < tuning.everyday_zipf}
+
+
+def term_coverage(words: Iterable[str], paper: Paper) -> float:
+    """The share of `words` that a paper's title or abstract uses (1.0 when there are none)."""
+    words = list(words)
+    if not words:
+        return 1.0
+    own = stems(f"{paper.title} {paper.abstract}")
+    return sum(any(v[:5] in own for v in spellings(w)) for w in words) / len(words)
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Ranked papers, and whether the collection covers the query at all."""
+    """Ranked papers, and whether the collection covers the query at all.
+
+    Covered means: the best passage is close in meaning to the query, and either very close
+    or one of the best papers uses the query's distinctive words. A near miss (same field,
+    absent topic) is close in meaning but names things no paper talks about.
+    """
 
     query: str
     hits: list[Hit]
     best_similarity: float
-    threshold: float = COVERAGE_THRESHOLD
+    term_coverage: float  # the most of the query's distinctive words one of the best papers uses
+    absent_share: float  # the share of the query's distinctive words no paper uses at all
+    tuning: Tuning
+
+    @property
+    def threshold(self) -> float:
+        return self.tuning.coverage_threshold
 
     @property
     def covered(self) -> bool:
-        return self.best_similarity >= self.threshold
+        t, similarity = self.tuning, self.best_similarity
+        if similarity < t.coverage_threshold:
+            return False
+        if self.absent_share >= t.max_absent_share and similarity < t.absent_ceiling:
+            return False  # the topic's own words appear nowhere in the collection
+        return similarity >= t.confident_similarity or self.term_coverage >= t.min_term_coverage
 
     def to_json(self) -> dict[str, object]:
         return {
             "query": self.query,
             "covered": self.covered,
             "best_similarity": round(self.best_similarity, 4),
+            "term_coverage": round(self.term_coverage, 4),
+            "absent_share": round(self.absent_share, 4),
             "threshold": self.threshold,
             "hits": [hit.to_json() for hit in self.hits],
         }
@@ -53,7 +91,7 @@ def _dense(store: Store, query: str, pool: int, allowed: set[str] | None,
     return ranked, best
 
 
-def search(store: Store, query: str, k: int = 5, since: str | None = None, until: str | None = None,
+def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | None = None, until: str | None = None,
            only: set[str] | None = None) -> SearchResult:
     """The `k` papers that best match `query`, optionally published within [since, until]
     and/or limited to the papers in `only` (a question scoped to one paper)."""
@@ -66,7 +104,7 @@ def search(store: Store, query: str, k: int = 5, since: str | None = None, until
     scores: dict[str, float] = {}
     for ranking in (keyword, dense):
         for rank, pid in enumerate(ranking, start=1):
-            scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+            scores[pid] = scores.get(pid, 0.0) + 1.0 / (tuning.rrf_k + rank)
     ordered = sorted(scores, key=lambda pid: (-scores[pid], pid))
     papers = store.catalog.papers(ordered[: k * 2])  # vectors of just-deleted papers are skipped
     top = [pid for pid in ordered if pid in papers][:k]
@@ -80,4 +118,8 @@ def search(store: Store, query: str, k: int = 5, since: str | None = None, until
         for pid in top
     ]
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
-    return SearchResult(query=query, hits=hits, best_similarity=best_similarity)
+    wanted = distinctive_words(store.catalog, query, tuning)
+    coverage = max((term_coverage(wanted, hit.paper) for hit in hits[:COVERAGE_HITS]), default=0.0)
+    absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
+    return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
+                        absent_share=absent, tuning=tuning)

@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.grounded import Result
 from assistant.llm import ChatModel, load_model
 from assistant.store import Store
+from assistant.tuning import Tuning
 
 T = TypeVar("T")
 
@@ -45,9 +46,11 @@ class Stream(Generic[T]):
 class Session:
     """Answers and summaries over one store, with one model, loaded on first use."""
 
-    def __init__(self, settings: Settings, store: Store, model: ChatModel | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, model: ChatModel | None = None,
+                 tuning: Tuning | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.tuning = tuning or Tuning()
         self._model = model
 
     @property
@@ -59,7 +62,7 @@ class Session:
 
     @property
     def context(self) -> Context:
-        return Context(self.store, self.model, self.settings.prompts_dir)
+        return Context(self.store, self.model, self.settings.prompts_dir, self.tuning)
 
     def ask(self, question: str, history: Sequence[Turn] = (), *, k: int = 5,
             only: set[str] | None = None) -> Stream[Result]:

@@ -14,13 +14,14 @@ import numpy as np
 from assistant.answer import Context, ranked_evidence
 from assistant.errors import AssistantError
 from assistant.evidence import Source, choose, cosine_matrix, select_sources
-from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate,
-                                keep_and_fill, renumber)
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+                                verify_then_fill)
 from assistant.llm import Sampling
 from assistant.papers import Paper, split_sentences
 from assistant.retrieve import search
 
-MAX_FINDINGS = 4
+TOPIC_K = 8  # papers retrieved for a topic summary
+TOPIC_SOURCES = 4  # of which at most this many are shown to the model, two sentences each
 # Sentences that report results rather than motivation: they carry the "key findings".
 _NUMBER = re.compile(r"\d")
 _FINDING = re.compile(
@@ -41,7 +42,7 @@ def central_sentence(ctx: Context, paper: Paper) -> str:
     return sentences[int(np.argmax(closeness))]
 
 
-def key_findings(sentences: list[str]) -> list[str]:
+def key_findings(sentences: list[str], limit: int) -> list[str]:
     """The sentences that report results, numbers first, in the order the abstract gives them;
     without any, the closing sentences (which usually state the outcome)."""
     def weight(index: int) -> float:
@@ -53,7 +54,7 @@ def key_findings(sentences: list[str]) -> list[str]:
 
     candidates = [i for i in range(len(sentences)) if weight(i) >= 1] or [i for i in range(len(sentences)) if weight(i)]
     ranked = sorted(candidates, key=lambda i: -weight(i))
-    chosen = sorted(ranked[:MAX_FINDINGS]) or list(range(max(len(sentences) - 2, 0), len(sentences)))
+    chosen = sorted(ranked[:limit]) or list(range(max(len(sentences) - 2, 0), len(sentences)))
     return [sentences[i] for i in chosen]
 
 
@@ -66,14 +67,15 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
     sampling = Sampling(max_tokens=120, grammar=citation_grammar(2, [1]))
     messages, _ = fit_sources(ctx.model, ctx.prompt("summarise_paper"), [source], {}, sampling.max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-    tldr, dropped = keep_and_fill(ctx.store.embedder, generated, [source], [(source, central_sentence(ctx, paper))], 2)
-    extractive = all(c.origin == "evidence" for c in tldr)
+    tldr, dropped = verify_then_fill(ctx.store.embedder, ctx.tuning, generated, [source], question=paper.title,
+                                     required=[(source, central_sentence(ctx, paper))], max_claims=2)
     said = {c.text for c in tldr}
-    findings = [evidence_claim(source, s) for s in key_findings(source.sentences) if s not in said]
+    findings = [evidence_claim(source, s) for s in key_findings(source.sentences, ctx.tuning.max_findings)
+                if s not in said]
     timings["total"] = time.perf_counter() - started
     return Result(kind="paper", query=paper.title, status="answered",
                   sections=[Section("TL;DR", tldr), Section("Key findings", findings, bullets=True)],
-                  sources=[source], dropped=dropped, generated=generated, extractive=extractive,
+                  sources=[source], dropped=dropped, generated=generated,
                   model=ctx.model.name, timings=timings, tokens=tokens)
 
 
@@ -82,25 +84,24 @@ def summarise_topic(ctx: Context, topic: str) -> Generator[str, None, Result]:
     for every source the generated text left out."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    result = search(ctx.store, topic, k=8)
+    t = ctx.tuning
+    result = search(ctx.store, topic, t, k=TOPIC_K)
     if not result.covered:
         return Result(kind="topic", query=topic, status="not_covered", closest=[h.paper for h in result.hits],
                       model=ctx.model.name, timings={"total": time.perf_counter() - started})
-    sources = select_sources(ctx.store.embedder, topic, result, max_sources=4, per_source=2)
+    sources = select_sources(ctx.store.embedder, topic, result, t, max_sources=TOPIC_SOURCES, per_source=2,
+                             cutoff=t.relative_cutoff)
     sampling = Sampling(max_tokens=220, grammar=citation_grammar(4, [s.number for s in sources]))
     messages, sources = fit_sources(ctx.model, ctx.prompt("summarise_topic"), sources, {"topic": topic}, sampling.max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
     ranked = ranked_evidence(ctx, topic, sources)
     best_per_source = [next(pair for pair in ranked if pair[0].number == s.number) for s in sources]
-    claims, dropped = keep_and_fill(ctx.store.embedder, generated, sources, [], len(sources) + 2)
-    cited = {n for c in claims for n in c.citations}
-    claims += [evidence_claim(src, sentence) for src, sentence in best_per_source if src.number not in cited]
+    claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=topic,
+                                       required=best_per_source, one_per_source=True)
     timings["total"] = time.perf_counter() - started
-    summary = Result(kind="topic", query=topic, status="answered", sections=[Section(None, claims)], sources=sources,
-                     dropped=dropped, generated=generated, extractive=all(c.origin == "evidence" for c in claims),
-                     model=ctx.model.name, timings=timings, tokens=tokens)
-    renumber(summary)
-    return summary
+    return renumber(Result(kind="topic", query=topic, status="answered", sections=[Section(None, claims)],
+                           sources=sources, dropped=dropped, generated=generated, model=ctx.model.name,
+                           timings=timings, tokens=tokens))
 
 
 def _themes(ctx: Context, sources: list[Source]) -> list[list[int]]:
@@ -156,11 +157,12 @@ def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
     for group, theme in zip(groups, _theme_names(papers, groups)):
         members = [sources[i] for i in group]
         sampling = Sampling(max_tokens=100, grammar=citation_grammar(2, [s.number for s in members]))
-        intro_sources = [choose(ctx.store.embedder, theme, s.paper, s.number, 1) for s in members[:6]]
+        intro_sources = [choose(ctx.store.embedder, theme, s.paper, s.number, 1, ctx.tuning) for s in members[:6]]
         messages, intro_sources = fit_sources(ctx.model, ctx.prompt("digest"), intro_sources, {"theme": theme},
                                               sampling.max_tokens)
         generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-        intro, lost = keep_and_fill(ctx.store.embedder, generated, intro_sources, [], 2)
+        intro, lost = verify_then_fill(ctx.store.embedder, ctx.tuning, generated, intro_sources, question=theme,
+                                       max_claims=2)
         claims = intro + [evidence_claim(s, f"{s.paper.title}: {s.sentences[0]}") for s in members]
         sections.append(Section(f"{theme} ({len(members)} papers)", claims, bullets=True))
         dropped += lost

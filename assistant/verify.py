@@ -1,9 +1,11 @@
 """Sentence-level citation checking: every answer sentence must cite a source it was given
 and be supported by that source, or it is not shown as fact.
 
-Support means: close in meaning to something the cited source says (embedding similarity),
-made mostly of words the source uses, and every number in it present in the source. The
-checks are deliberately strict; a dropped true sentence costs less than a shown invented one.
+A sentence is kept only when it is well formed (no fragment, no broken word), says something
+beyond the question and the title, is supported by the source it cites (close in meaning to
+something the source says, made mostly of the source's words, every number present in it),
+and takes none of its distinctive words from another given source. The checks are strict on
+purpose: a dropped true sentence costs less than a shown invented one.
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.evidence import Source, stems
-from assistant.papers import content_words, split_sentences
+from assistant.evidence import Source
+from assistant.papers import content_words, split_sentences, stems
+from assistant.tuning import Tuning
+from assistant.wellformed import english_zipf, garbled, vocabulary
 
 _CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
-# Support = mean of (cosine similarity to the closest sentence of a cited source) and (share of
-# the sentence's content words the source uses). A faithful paraphrase of a long source
-# sentence scores ~0.5 similarity but high overlap; an invented sentence about the same topic
-# scores high similarity but low overlap. Both floors must hold as well.
-SUPPORT_THRESHOLD = 0.7
-MIN_SIMILARITY = 0.5
-MIN_OVERLAP = 0.6
-MIN_CONTENT_WORDS = 4  # fragments such as "Our experimental results." state nothing checkable
-CITATION_MARGIN = 0.05  # another source must support a sentence this much better to take its citation
-
+# Words any abstract uses to frame a claim; a sentence made only of these, the question's
+# words and the title's words restates the topic without saying anything about it.
+_FRAMING = stems(
+    "paper study work research propose proposed present introduce introduces method methods approach approaches "
+    "framework model models technique techniques design designed aim aims improve improves improved improvement "
+    "enhance enhances performance effective effectively efficient efficiency novel new based leverage leverages "
+    "address addresses focus focuses help helps use uses used enable enables allow allows provide provides "
+    "offer offers achieve achieves show shows demonstrate demonstrates significant significantly various different "
+    "key important problem problems task tasks result results topic involve involves related"
+)
 
 @dataclass(frozen=True)
 class Claim:
@@ -90,18 +94,15 @@ class _Support:
     similarity: float
     overlap: float
     missing_number: str | None
-
-    @property
-    def passes(self) -> bool:
-        return (self.missing_number is None and self.similarity >= MIN_SIMILARITY and self.overlap >= MIN_OVERLAP
-                and self.score >= SUPPORT_THRESHOLD)
+    passes: bool
 
 
 class Checker:
     """Verifies sentences against a fixed set of sources, embedding each source only once."""
 
-    def __init__(self, embedder: Embedder, sources: Sequence[Source]) -> None:
+    def __init__(self, embedder: Embedder, sources: Sequence[Source], tuning: Tuning, question: str = "") -> None:
         self.embedder = embedder
+        self.tuning = tuning
         self.sources = {source.number: source for source in sources}
         # A source's title is left out of what a sentence is compared with: restating a title
         # ("X: a framework for Y is ...") must not count as support for what follows it.
@@ -116,16 +117,42 @@ class Checker:
             self._vectors[number] = vectors[start : start + count]
             start += count
         self._stems = {n: stems(" ".join(self._sentences[n])) for n in self.sources}
+        self._all_stems = {n: self._stems[n] | self._titles[n] for n in self.sources}
         self._numbers = {n: numbers_in(" ".join(s.all_sentences())) for n, s in self.sources.items()}
+        self._question = stems(question)
+        self._question_numbers = numbers_in(question)
+        self._known = vocabulary([question, *(t for s in self.sources.values() for t in s.all_sentences())])
 
     def _support(self, number: int, vector: np.ndarray, words: set[str], numbers: set[str]) -> _Support:
+        t = self.tuning
         similarity = float((self._vectors[number] @ vector).max()) if len(self._vectors[number]) else 0.0
         extra = words - self._titles[number]
-        if len(extra) < MIN_CONTENT_WORDS // 2:
-            return _Support(0.0, similarity, 0.0, None)  # says nothing beyond the title
+        if len(extra) < t.min_content_words // 2:
+            return _Support(0.0, similarity, 0.0, None, False)  # says nothing beyond the title
         overlap = len(extra & self._stems[number]) / len(extra)
         missing = sorted(numbers - self._numbers[number])
-        return _Support((similarity + overlap) / 2, similarity, overlap, missing[0] if missing else None)
+        score = (similarity + overlap) / 2
+        passes = (not missing and similarity >= t.min_similarity and overlap >= t.min_overlap
+                  and score >= t.support_threshold)
+        return _Support(score, similarity, overlap, missing[0] if missing else None, passes)
+
+    def _restates(self, text: str, cited: Sequence[int]) -> bool:
+        """Nothing in the sentence goes beyond the question, the cited titles and framing words."""
+        title = set().union(*(self._titles[n] for n in cited))
+        new_words = stems(text) - self._question - title - _FRAMING
+        new_numbers = numbers_in(text) - self._question_numbers
+        return len(new_words) + 2 * len(new_numbers) < self.tuning.min_new_words
+
+    def _borrowed(self, text: str, number: int) -> tuple[str, int] | None:
+        """A distinctive word the cited source lacks and another given source has."""
+        for word in content_words(text):
+            stem = word[:5]
+            if stem in self._all_stems[number] or stem in self._question or word.isdigit():
+                continue
+            owners = [n for n in self.sources if n != number and stem in self._all_stems[n]]
+            if owners and english_zipf(word) < self.tuning.blend_max_zipf:
+                return word, owners[0]
+        return None
 
     def check(self, text: str, citations: Sequence[int], origin: str = "model") -> Claim:
         """Verify one sentence; a supported sentence that cites the wrong given source gets the
@@ -136,29 +163,43 @@ class Checker:
         unknown = [n for n in cited if n not in self.sources]
         if unknown:
             return Claim(text, cited, False, reason=f"cites [{unknown[0]}], which was not given", origin=origin)
-        if len(content_words(text)) < MIN_CONTENT_WORDS:
+        if len(content_words(text)) < self.tuning.min_content_words:
             return Claim(text, cited, False, reason="too short to state anything", origin=origin)
+        malformed = garbled(text, self._known, self.tuning.min_zipf)
+        if malformed:
+            return Claim(text, cited, False, reason=malformed, origin=origin)
         vector = np.array(self.embedder.embed_queries([text])[0])
         words, numbers = stems(text), numbers_in(text)
         support = {n: self._support(n, vector, words, numbers) for n in self.sources}
         best = max(support, key=lambda n: (support[n].passes, support[n].score))
         own = max(cited, key=lambda n: (support[n].passes, support[n].score))
-        if support[own].passes and support[own].score >= support[best].score - CITATION_MARGIN:
-            return Claim(text, cited, True, support[own].similarity, origin=origin)
-        if support[best].passes:
-            return Claim(text, (best,), True, support[best].similarity, origin=origin, corrected_from=cited)
-        failed = support[own]
-        if failed.missing_number is not None:
-            reason = f"the number {failed.missing_number} is not in the cited source"
+        if support[own].passes and support[own].score >= support[best].score - self.tuning.citation_margin:
+            chosen, corrected = own, ()
+        elif support[best].passes:
+            chosen, corrected = best, cited
         else:
-            reason = f"not supported by the cited source (similarity {failed.similarity:.2f}, word overlap {failed.overlap:.0%})"
-        return Claim(text, cited, False, failed.similarity, reason=reason, origin=origin)
+            failed = support[own]
+            if failed.missing_number is not None:
+                reason = f"the number {failed.missing_number} is not in the cited source"
+            else:
+                reason = (f"not supported by the cited source (similarity {failed.similarity:.2f}, "
+                          f"word overlap {failed.overlap:.0%})")
+            return Claim(text, cited, False, failed.similarity, reason=reason, origin=origin)
+        if self._restates(text, (chosen,)):
+            return Claim(text, cited, False, support[chosen].similarity, origin=origin,
+                         reason="restates the question or the title without answering it")
+        borrowed = self._borrowed(text, chosen)
+        if borrowed:
+            word, owner = borrowed
+            return Claim(text, cited, False, support[chosen].similarity, origin=origin,
+                         reason=f"blends two papers: “{word}” comes from source [{owner}], not [{chosen}]")
+        return Claim(text, (chosen,), True, support[chosen].similarity, origin=origin, corrected_from=corrected)
 
 
-def verify(embedder: Embedder, answer: str, sources: list[Source]) -> list[Claim]:
+def verify(embedder: Embedder, answer: str, sources: list[Source], tuning: Tuning, question: str = "") -> list[Claim]:
     """Check every sentence of a generated answer."""
     claims = split_claims(answer)
     if not claims:
         return []
-    checker = Checker(embedder, sources)
+    checker = Checker(embedder, sources, tuning, question)
     return [checker.check(text, citations) for text, citations in claims]

@@ -12,6 +12,7 @@ from assistant.embed import SentenceTransformerEmbedder
 from assistant.index import ingest
 from assistant.retrieve import search
 from assistant.store import open_store
+from assistant.tuning import Tuning
 from tests.conftest import daily_page, fake_papers
 
 
@@ -36,7 +37,7 @@ def test_ingest_and_search_open_no_socket(tmp_path: Path, monkeypatch: pytest.Mo
     store = open_store(Settings(data_dir=tmp_path / "store", seed_bundled=False), embedder=SentenceTransformerEmbedder())
     reports = ingest(store, [page])
     assert reports[0].status == "added"
-    result = search(store, "graph learning accuracy", k=2)
+    result = search(store, "graph learning accuracy", Tuning(), k=2)
     assert len(result.hits) == 2
     store.close()
     assert attempts == []

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.catalog import fts_query
+from assistant.plan import plan
 from assistant.retrieve import search
 from assistant.store import Store
+from assistant.tuning import Tuning
 
 QUESTIONS = Path(__file__).parent / "data" / "search-questions.jsonl"
 OFF_TOPIC = [
@@ -26,7 +28,7 @@ def test_question_set_finds_the_paper_in_the_top_3(sample_store: Store) -> None:
     found = 0
     for item in questions:
         (expected,) = sample_store.catalog.find(item["expect"])
-        result = search(sample_store, item["question"], k=3)
+        result = search(sample_store, item["question"], Tuning(), k=3)
         found += expected in [hit.paper.id for hit in result.hits]
         assert result.covered, item["question"]
     hit_rate = found / len(questions)
@@ -36,16 +38,16 @@ def test_question_set_finds_the_paper_in_the_top_3(sample_store: Store) -> None:
 
 @pytest.mark.parametrize("question", OFF_TOPIC)
 def test_off_topic_questions_are_not_covered(sample_store: Store, question: str) -> None:
-    result = search(sample_store, question, k=3)
+    result = search(sample_store, question, Tuning(), k=3)
     assert not result.covered
     assert len(result.hits) == 3  # the closest papers are still offered
 
 
 def test_date_filter(sample_store: Store) -> None:
-    result = search(sample_store, "world models for planning", k=10, since="2024-01-01", until="2024-12-31")
+    result = search(sample_store, "world models for planning", Tuning(), k=10, since="2024-01-01", until="2024-12-31")
     assert result.hits
     assert all(hit.paper.date and "2024-01-01" <= hit.paper.date <= "2024-12-31" for hit in result.hits)
-    unfiltered = search(sample_store, "world models for planning", k=10)
+    unfiltered = search(sample_store, "world models for planning", Tuning(), k=10)
     assert {h.paper.id for h in unfiltered.hits} != {h.paper.id for h in result.hits}
 
 
@@ -58,7 +60,7 @@ def test_fts_query_is_safe_for_any_input() -> None:
 
 def test_search_survives_query_syntax(sample_store: Store) -> None:
     for nasty in ['"unbalanced', "NEAR(", "title:foo", "*", "'; DROP TABLE papers; --", ""]:
-        result = search(sample_store, nasty, k=2)
+        result = search(sample_store, nasty, Tuning(), k=2)
         assert isinstance(result.hits, list)
     assert sample_store.catalog.counts()["papers"] == 311
 
@@ -73,3 +75,25 @@ def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
     texts = ["What is the reversal curse?", "Modèles génératifs — ünïcode, 3.5% of 12 tokens", "word " * 400]
     for mine, theirs in zip(light.embed(texts), real_embedder.embed(texts)):
         assert np.allclose(mine, theirs, atol=1e-5)
+
+
+def _split(name: str) -> list[dict[str, object]]:
+    path = Path(__file__).parent / "data" / "eval" / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_coverage_rule_holds_on_questions_it_was_not_tuned_on(sample_store: Store) -> None:
+    """The refusal thresholds were chosen on the dev split; the test split checks them:
+    every near miss (same field, absent topic) is refused and every answerable question is not."""
+    questions = _split("test")
+    near_misses = [q for q in questions if q["type"] == "unanswerable"]
+    answerable = [q for q in questions if q["type"] != "unanswerable"]
+    assert len(near_misses) >= 10 and len(answerable) >= 40
+
+    def covered(question: str) -> bool:  # as `ask` searches: the question's date phrase is a filter
+        planned = plan(question)
+        return search(sample_store, planned.query, Tuning(), k=3, since=planned.since, until=planned.until).covered
+
+    wrongly_answered = [q["question"] for q in near_misses if covered(str(q["question"]))]
+    wrongly_refused = [q["question"] for q in answerable if not covered(str(q["question"]))]
+    assert wrongly_answered == [] and wrongly_refused == []

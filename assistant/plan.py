@@ -1,0 +1,145 @@
+"""Reading a question before answering it: what shape the answer takes (a fact, a list of
+papers, a comparison, catalogue metadata), whether it asks for a quantity, which date range it
+names, and whether it stands on its own or follows up on the conversation.
+
+Pure text rules: no model, so the shape of an answer never depends on a small model's mood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from assistant.dates import parse_bound
+from assistant.errors import AssistantError
+from assistant.papers import content_words
+
+_QUANTITY = re.compile(
+    r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far)|by (how much|what (factor|margin))|"
+    r"to what (extent|degree)|what (\w+ ){0,3}(share|percentage|percent|fraction|proportion|speed-?ups?|accuracy|"
+    r"score|rate|factor|improvement|gain|error|number|size|count|ratio|reduction|increase|drop|margin))\b",
+    re.IGNORECASE)
+_LIST = re.compile(
+    r"^\s*(which|what) (papers|studies|works|articles|approaches|methods|techniques|ideas|lines of work)\b|"
+    r"\b(which|what|any|list( the| all)?) (papers|studies|works|articles)\b|"
+    r"\bsummari[sz]e (the |all )?(papers|studies|works|research)\b|"
+    r"\bwhat does the collection (say|have|contain)\b|\bwhat (approaches|methods|techniques) (to|for)\b|"
+    r"\boverview of\b|\bpapers (on|about|that|which|studying|proposing)\b|"
+    r"\bwhat (do|did|does) (the )?(papers|studies|works)\b",
+    re.IGNORECASE)
+_COMPARISON = re.compile(r"\b(versus|vs\.?|compared? (to|with)|comparison|differ(s|ence)? (from|between)|"
+                         r"difference between|compare)\b", re.IGNORECASE)
+_AUTHORS = re.compile(r"\b(how many (authors|people|researchers|writers)|number of authors|author count|"
+                      r"who (wrote|authored)|authors? (does|did|do) )", re.IGNORECASE)
+_DATE_ASKED = re.compile(r"\b(when (was|were|did|is)|what date|which date|publication date|date of publication|"
+                         r"(what|which) (day|month|year) was)\b", re.IGNORECASE)
+_UPVOTES = re.compile(r"\b(upvotes?|likes|votes)\b", re.IGNORECASE)
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_WHEN = rf"(?:{_MONTH}\.?\s+)?(?:19|20)\d\d"
+_DATE_PHRASES = [
+    ("between", re.compile(rf"\b(?:published |released )?between ({_WHEN}) and ({_WHEN})\b", re.IGNORECASE)),
+    ("since", re.compile(rf"\b(?:published |released )?(?:since|after|from) ({_WHEN})(?: on(?:wards?)?)?\b", re.IGNORECASE)),
+    ("before", re.compile(rf"\b(?:published |released )?(?:before|prior to) ({_WHEN})\b", re.IGNORECASE)),
+    ("until", re.compile(rf"\b(?:published |released )?(?:until|up to|through) ({_WHEN})\b", re.IGNORECASE)),
+    ("in", re.compile(rf"\b(?:published |released |appeared |appearing )?(?:in|during) ({_WHEN})\b", re.IGNORECASE)),
+    ("in", re.compile(r"\b((?:19|20)\d\d)(?= (?:papers|studies|works|articles)\b)", re.IGNORECASE)),
+    ("this", re.compile(r"\b(?:published |released )?this year\b", re.IGNORECASE)),
+    ("last", re.compile(r"\b(?:published |released )?last year\b", re.IGNORECASE)),
+]
+
+# A follow-up leans on the conversation: it opens with a connective, or refers back to
+# something ("it", "these papers") and is too short to name its own topic.
+_OPENER = re.compile(r"^\s*(and|also|but|so|then|what about|how about|same for|why|what else)\b", re.IGNORECASE)
+_BACK_REFERENCE = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|papers|method|model|"
+                             r"approach|authors|same)|above|previous|earlier|former|latter)\b", re.IGNORECASE)
+SHORT_QUESTION_WORDS = 6
+# Words of how people ask, not of what they ask about.
+ASKING_WORDS = frozenset(
+    "much many compare compared comparison versus collection say says tell describe explain summarise summarize "
+    "summary list give find reach reaches get gets achieve achieves author authors published publish date when year "
+    "number kind kinds ways way something anything does mean main idea ideas know".split()
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to answer one question."""
+
+    shape: str  # fact | list | comparison | metadata
+    query: str  # the question without its date phrase: what retrieval searches for
+    quantity: bool = False  # the answer must state a number
+    fields: tuple[str, ...] = ()  # metadata asked for: authors, date, upvotes
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.since or self.until)
+
+
+def date_range(question: str, today: date | None = None) -> tuple[str | None, str | None, str]:
+    """(since, until, question without the phrase) for a date constraint in the question."""
+    today = today or date.today()
+    for kind, pattern in _DATE_PHRASES:
+        match = pattern.search(question)
+        if not match:
+            continue
+        rest = (question[: match.start()] + question[match.end():]).strip()
+        rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest))
+        try:
+            if kind == "between":
+                return parse_bound(match.group(1)), parse_bound(match.group(2), end=True), rest
+            if kind == "since":
+                return parse_bound(match.group(1)), None, rest
+            if kind == "before":
+                return None, (date.fromisoformat(parse_bound(match.group(1))) - timedelta(days=1)).isoformat(), rest
+            if kind == "until":
+                return None, parse_bound(match.group(1), end=True), rest
+            if kind == "in":
+                return parse_bound(match.group(1)), parse_bound(match.group(1), end=True), rest
+        except AssistantError:
+            return None, None, question
+        year = today.year if kind == "this" else today.year - 1
+        return f"{year}-01-01", f"{year}-12-31", rest
+    return None, None, question
+
+
+def metadata_fields(question: str) -> tuple[str, ...]:
+    fields = []
+    if _AUTHORS.search(question):
+        fields.append("authors")
+    if _DATE_ASKED.search(question):
+        fields.append("date")
+    if _UPVOTES.search(question):
+        fields.append("upvotes")
+    return tuple(fields)
+
+
+def plan(question: str, today: date | None = None) -> Plan:
+    """The answer's shape, read from the question alone."""
+    since, until, query = date_range(question, today)
+    quantity = bool(_QUANTITY.search(query))
+    fields = metadata_fields(query)
+    if fields and not _LIST.search(query):
+        return Plan("metadata", query, quantity=False, fields=fields, since=since, until=until)
+    if _LIST.search(query):
+        return Plan("list", query, quantity=quantity, since=since, until=until)
+    if _COMPARISON.search(query):
+        return Plan("comparison", query, quantity=quantity, since=since, until=until)
+    return Plan("fact", query, quantity=quantity, since=since, until=until)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question needs the conversation to be understood."""
+    words = content_words(question)
+    if _OPENER.search(question) or len(words) <= 2:
+        return True
+    reference = _BACK_REFERENCE.search(question)
+    if reference is None or len(words) > SHORT_QUESTION_WORDS:
+        return False
+    # "What is the reversal curse and why does it happen?" names what "it" refers to.
+    named = [w for w in content_words(question[: reference.start()]) if w not in ASKING_WORDS]
+    return len(named) < 2

@@ -1,0 +1,124 @@
+"""The thresholds and limits of retrieval, evidence, verification and answering, in one typed
+object carried on the pipeline context, so that `assistant eval --set name=value` can compare
+them side by side. Each value was chosen on the `dev` question split only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from assistant.errors import AssistantError
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Every knob of the grounded pipelines; the defaults are the tuned values."""
+
+    # --- retrieval -------------------------------------------------------------------------
+    # Reciprocal-rank fusion constant: the usual 60 damps the head of each list so neither
+    # BM25 nor dense retrieval dominates.
+    rrf_k: int = 60
+    # Cosine similarity (all-MiniLM-L6-v2) below which no passage is about the question:
+    # on-topic dev questions score 0.40-0.83, off-topic ones 0.15-0.30.
+    coverage_threshold: float = 0.35
+    # Near misses (same field, absent topic) score like covered questions; they are told
+    # apart by their key terms: when the best paper uses less than this share of the
+    # question's distinctive words, the similarity must reach `confident_similarity`.
+    min_term_coverage: float = 0.35
+    # Above this similarity a question is covered whatever its wording...
+    confident_similarity: float = 0.54
+    # ...unless this share of its distinctive words appears in no paper at all ("watermarks",
+    # "StarCraft": the topic is absent) and the similarity stays below `absent_ceiling`.
+    max_absent_share: float = 0.5
+    absent_ceiling: float = 0.6
+    # A word in at most this share of papers is "distinctive" (names, rare terms); words
+    # every abstract uses say nothing about which paper a question or sentence is about.
+    distinctive_share: float = 0.05
+    # ...unless it is everyday English (Zipf frequency at least this: "people", "look"),
+    # which abstracts happen not to use but which names no topic.
+    everyday_zipf: float = 4.9
+
+    # --- evidence --------------------------------------------------------------------------
+    # How much exact word overlap adds to embedding similarity when ranking sentences.
+    lexical_weight: float = 0.3
+    # Sentences with fewer content words are discounted: "This is X." matches a question
+    # about X well but explains nothing.
+    short_sentence_words: int = 8
+    # Bonus for a sentence with a number when the question asks for a quantity.
+    quantity_bonus: float = 0.15
+    # Sources must be within this similarity of the best one (single-fact answers).
+    relative_cutoff: float = 0.12
+    # How much a paper's retrieval similarity adds to its sentences' rank, so a sentence of
+    # the more relevant paper wins over an equally good one of a less relevant paper.
+    source_weight: float = 0.5
+    # Papers and sentences shown to the model for a single-fact answer: a 135M model is
+    # distracted by more.
+    max_sources: int = 3
+    per_source: int = 3
+
+    # --- list answers ("which papers ...") ------------------------------------------------
+    # Papers retrieved before the relevance cut, and the most listed: a list of 8 is read,
+    # a list of 20 is skimmed.
+    list_k: int = 12
+    list_max_papers: int = 8
+    # A paper is listed when its similarity is within this of the best paper's.
+    list_relative_cutoff: float = 0.2
+
+    # --- generation ------------------------------------------------------------------------
+    answer_sentences: int = 3  # more sentences from a small model means more to drop
+    answer_tokens: int = 160
+    synthesis_tokens: int = 70  # one sentence over a list of papers
+    rewrite_tokens: int = 60  # a rewritten follow-up is one short question
+
+    # --- verification ----------------------------------------------------------------------
+    # Support = mean of (similarity to the closest sentence of the cited source) and (share
+    # of the sentence's content words the source uses); both floors must hold as well. A
+    # faithful paraphrase of a long sentence scores ~0.5 similarity but high overlap; an
+    # invented sentence on the same topic scores high similarity but low overlap.
+    support_threshold: float = 0.7
+    min_similarity: float = 0.5
+    min_overlap: float = 0.6
+    # Fewer content words than this is a fragment ("Our experimental results.").
+    min_content_words: int = 4
+    # A sentence must add at least this many content words beyond the question and the
+    # title, or it only restates the topic.
+    min_new_words: int = 2
+    # Another source must support a sentence this much better to take its citation.
+    citation_margin: float = 0.05
+    # A word counts as English when its Zipf frequency reaches this (1 = once per 100M words).
+    min_zipf: float = 1.0
+    # A word of the sentence that its cited paper lacks but another given paper has, and
+    # that is rarer in English than this ("gripper" 2.2), came from that other paper: the
+    # sentence blends two papers. Commoner words ("performance" 4.9) are shared vocabulary.
+    blend_max_zipf: float = 4.0
+
+    # --- filling and showing ---------------------------------------------------------------
+    # An answer sentence this close to an evidence sentence already states it.
+    covered_similarity: float = 0.8
+    max_shown: int = 4  # claims in a single-fact answer, generated and quoted together
+    max_findings: int = 4  # quoted key findings in a paper summary
+
+    def with_values(self, assignments: Iterable[str]) -> Tuning:
+        """A copy with `name=value` assignments applied (from `eval --set`)."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changes: dict[str, object] = {}
+        for assignment in assignments:
+            name, sep, value = assignment.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in fields:
+                known = ", ".join(sorted(fields))
+                raise AssistantError(f"--set expects NAME=VALUE with NAME one of: {known}")
+            kind = int if fields[name].type in (int, "int") else float
+            try:
+                changes[name] = kind(value)
+            except ValueError as exc:
+                raise AssistantError(f"--set {name}: expected a number, got {value!r}") from exc
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def changed(self) -> dict[str, object]:
+        """The values that differ from the defaults (shown by eval)."""
+        default = Tuning()
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}

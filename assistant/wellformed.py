@@ -1,0 +1,97 @@
+"""Is a generated sentence well formed? Small models cut sentences off ("…by approximately.")
+and glue words together ("existingE"); such a sentence is dropped whatever its similarity to
+the source, because a reader cannot trust a sentence they cannot parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+# Words that cannot end an English sentence: a sentence ending in one was cut off.
+_DANGLING = frozenset(
+    "a an the of to by for with from in on at as into onto over under per via versus vs between among than "
+    "and or but nor whereas while although though because if when where whether which who whom whose that "
+    "is are was were be been being am has have had does do did can could will would shall should may might must "
+    "approximately about around roughly nearly almost only just such very more less most least both either "
+    "neither each every any some no not its their our his her this these those my your including like "
+    "e.g i.e namely specifically respectively up".split()
+)
+_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+# Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
+
+
+@lru_cache(maxsize=1)
+def _zipf():  # noqa: ANN202 - the function object of an optional import
+    """The word-frequency lookup, imported on first need (it takes a second to load)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency
+
+
+@lru_cache(maxsize=50_000)
+def english_zipf(word: str) -> float:
+    """How common a word is in English (Zipf scale: 7 = "the", 1 = once per 100M words, 0 = unknown)."""
+    return float(_zipf()(word.casefold(), "en"))
+
+
+def vocabulary(texts: Iterable[str]) -> set[str]:
+    """The lower-cased word tokens of some texts (the sources and the question)."""
+    return {token.casefold() for text in texts for token in _TOKEN.findall(text)}
+
+
+def _known(token: str, known: set[str], min_zipf: float) -> bool:
+    word = token.casefold()
+    if word in known or len(word) == 1:
+        return True
+    if any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES):
+        return True
+    if any(f"{w}{s}" == word for s in _SUFFIXES for w in (word[: -len(s)],) if w in known):
+        return True
+    # A word with a capital inside ("existingE") is two words run together, unless a source
+    # spells it so (names such as "ProxyThinker" are in the sources).
+    if not token.islower() and not token.isupper() and not token.istitle():
+        return False
+    return english_zipf(word) >= min_zipf
+
+
+def broken_word(sentence: str, known: set[str], min_zipf: float) -> str | None:
+    """The first word that is neither English nor found in the sources, if any."""
+    for token in _TOKEN.findall(sentence):
+        if not _known(token, known, min_zipf):
+            return token
+    return None
+
+
+def fragment(sentence: str) -> str | None:
+    """Why a sentence is not a complete sentence, or None."""
+    words = _WORD.findall(sentence)
+    if not words:
+        return "has no words"
+    if words[-1].casefold() in _DANGLING:
+        return f"breaks off after “{words[-1]}”"
+    for opening, closing in _PAIRS:
+        if sentence.count(opening) != sentence.count(closing):
+            return f"has an unmatched “{opening if sentence.count(opening) > sentence.count(closing) else closing}”"
+    if sentence.count('"') % 2 or (sentence.count("“") != sentence.count("”")):
+        return "has an unmatched quotation mark"
+    lowered = [w.casefold() for w in words]
+    for first, second in zip(lowered, lowered[1:]):
+        if first == second and first.isalpha() and first not in {"that", "had"}:
+            return f"repeats “{first}”"
+    return None
+
+
+def garbled(sentence: str, known: set[str], min_zipf: float) -> str | None:
+    """Why a sentence is malformed (a fragment or a broken word), or None when it reads fine."""
+    reason = fragment(sentence)
+    if reason:
+        return f"not a complete sentence: it {reason}"
+    word = broken_word(sentence, known, min_zipf)
+    if word:
+        return f"has a broken word “{word}”"
+    return None

@@ -1,0 +1,118 @@
+"""Verification rules, each tried on a crafted sentence next to a faithful one (so that every
+test could fail both ways), and question planning."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.evidence import Source
+from assistant.papers import Paper, split_sentences, stems
+from assistant.plan import is_follow_up, plan
+from assistant.store import Store
+from assistant.tuning import Tuning
+from assistant.verify import Checker
+from assistant.wellformed import english_zipf, fragment
+
+QUESTION = "What ANLS score does Vary-toy reach on DocVQA?"
+
+
+def paper(store: Store, title: str) -> Paper:
+    (pid,) = store.catalog.find(title)
+    return store.catalog.papers([pid])[pid]
+
+
+@pytest.fixture
+def two_sources(sample_store: Store) -> list[Source]:
+    vary = paper(sample_store, "Small Language Model Meets with Reinforced Vision Vocabulary")
+    other = paper(sample_store, "DINO-WM: World Models on Pre-trained Visual Features enable Zero-shot Planning")
+    return [Source(1, vary, split_sentences(vary.abstract)), Source(2, other, split_sentences(other.abstract))]
+
+
+@pytest.fixture
+def checker(sample_store: Store, two_sources: list[Source]) -> Checker:
+    return Checker(sample_store.embedder, two_sources, Tuning(), QUESTION)
+
+
+def fact_sentence(source: Source) -> str:
+    return next(s for s in split_sentences(source.paper.abstract) if "65.6%" in s)
+
+
+def test_a_faithful_sentence_and_a_paraphrase_are_kept(checker: Checker, two_sources: list[Source]) -> None:
+    assert checker.check(fact_sentence(two_sources[0]), [1]).supported
+    paraphrase = checker.check("Vary-toy reaches 65.6% ANLS on DocVQA.", [1])
+    assert paraphrase.supported, paraphrase.reason
+
+
+def test_broken_word_is_dropped(checker: Checker, two_sources: list[Source]) -> None:
+    words = fact_sentence(two_sources[0]).split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]) if words[i].isalpha() else 0)
+    words[longest] += "E"  # "existingE": two words run together by a small model
+    claim = checker.check(" ".join(words), [1])
+    assert not claim.supported and "broken word" in (claim.reason or "")
+
+
+@pytest.mark.parametrize("ending", ["by approximately.", "is.", "rather than."])
+def test_sentence_cut_off_is_dropped(checker: Checker, two_sources: list[Source], ending: str) -> None:
+    start = " ".join(fact_sentence(two_sources[0]).split()[:10])
+    claim = checker.check(f"{start} {ending}", [1])
+    assert not claim.supported and "not a complete sentence" in (claim.reason or "")
+
+
+def test_topic_restatement_is_dropped(checker: Checker) -> None:
+    claim = checker.check("Vary-toy is a small language model with a reinforced vision vocabulary.", [1])
+    assert not claim.supported and "restates" in (claim.reason or "")
+
+
+def test_two_paper_blend_is_dropped(checker: Checker, two_sources: list[Source]) -> None:
+    first, second = two_sources
+    own = stems(" ".join(first.all_sentences()))
+    borrowed = next(w for w in second.paper.abstract.replace(",", " ").split()
+                    if w.isalpha() and w.islower() and len(w) > 6 and w[:5] not in own and english_zipf(w) < 4.0)
+    blended = fact_sentence(first).rstrip(".") + f" with {borrowed}."
+    claim = checker.check(blended, [1])
+    assert not claim.supported and "blends two papers" in (claim.reason or "") and borrowed in (claim.reason or "")
+
+
+def test_fragment_rules_leave_ordinary_sentences_alone() -> None:
+    assert fragment("The model reaches 65.6% ANLS on DocVQA (a document benchmark).") is None
+    assert fragment("Results improve (see the appendix.") is not None
+    assert fragment("The the model works well.") is not None
+
+
+@pytest.mark.parametrize(("question", "shape"), [
+    ("How many authors wrote the paper on the reversal curse?", "metadata"),
+    ("When did the DINO-WM paper come out? When was it published?", "metadata"),
+    ("Which papers look at hallucinations in vision-language models?", "list"),
+    ("Summarise the papers that use sparse autoencoders.", "list"),
+    ("How does method A compare with method B on speed?", "comparison"),
+    ("What ANLS score does Vary-toy reach on DocVQA?", "fact"),
+])
+def test_answer_shape_comes_from_the_question(question: str, shape: str) -> None:
+    assert plan(question).shape == shape
+
+
+@pytest.mark.parametrize(("question", "since", "until"), [
+    ("Which papers on world models appeared since 2024?", "2024-01-01", None),
+    ("Which papers on diffusion were published before 2023?", None, "2022-12-31"),
+    ("Which papers on planning came out in May 2025?", "2025-05-01", "2025-05-31"),
+    ("What did papers this year say about steering?", "2026-01-01", "2026-12-31"),
+    ("What is the reversal curse?", None, None),
+])
+def test_dates_in_the_question_become_filters(question: str, since: str | None, until: str | None) -> None:
+    planned = plan(question, today=date(2026, 6, 1))
+    assert (planned.since, planned.until) == (since, until)
+    if since or until:
+        assert not any(ch.isdigit() for ch in planned.query) and "this year" not in planned.query
+
+
+@pytest.mark.parametrize(("question", "follows"), [
+    ("And on ChartQA?", True),
+    ("How many authors does it have?", True),
+    ("What about the second paper?", True),
+    ("What does DINO-WM use for planning?", False),
+    ("What is the reversal curse and why does it happen?", False),
+])
+def test_follow_up_detection(question: str, follows: bool) -> None:
+    assert is_follow_up(question) is follows
