@@ -24,7 +24,7 @@ from assistant.evidence import Source, choose, rank_sentences, select_sources
 from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import stems
+from assistant.papers import split_sentences, stems
 from assistant.plan import Plan, is_follow_up, plan
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
@@ -100,6 +100,12 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
     return rewritten if _acceptable_rewrite(rewritten, question, last) else f"{last.question} {question}"
 
 
+def _whole(sources: list[Source]) -> list[Source]:
+    """The sources with every sentence of their abstracts: a number asked for may sit in a
+    sentence the model was not shown, and quoting it needs no model."""
+    return [Source(s.number, s.paper, split_sentences(s.paper.abstract), s.similarity) for s in sources]
+
+
 def _numbers_needed(plan_: Plan) -> int:
     if plan_.shape == "comparison" and plan_.quantity:
         return 2
@@ -138,7 +144,8 @@ def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
                                                                 sentences=t.answer_sentences, max_tokens=t.answer_tokens)
     checking = time.perf_counter()
     ranked = ranked_evidence(ctx, plan_.query, sources, plan_.quantity)
-    required = list(dict.fromkeys([*ranked[:1], *_stating(ranked, _numbers_needed(plan_), plan_.query)]))
+    numbers = _stating(ranked_evidence(ctx, plan_.query, _whole(sources[:1]), True), _numbers_needed(plan_), plan_.query)
+    required = ranked[:1] + [pair for pair in numbers if pair[1] not in [text for _, text in ranked[:1]]]
     claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
                                        required=required, spare=ranked[1:3], min_claims=2, max_claims=t.max_shown)
     timings["verify"] = time.perf_counter() - checking
@@ -187,8 +194,13 @@ def _comparison(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[st
 def _list(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
     """Every relevant paper with a cited line, after a verified one-sentence synthesis."""
     t = ctx.tuning
-    sources = select_sources(ctx.store.embedder, plan_.query, found, t, max_sources=t.list_max_papers, per_source=1,
-                             cutoff=t.list_relative_cutoff, quantity=plan_.quantity)
+    # In fused (keyword + meaning) order, every paper within the cut of the best one: a topic
+    # named by a rare word ("grokking") has relevant papers of modest similarity.
+    best = max(hit.similarity or 0.0 for hit in found.hits)
+    chosen = [hit for hit in found.hits
+              if hit.similarity is not None and hit.similarity >= best - t.list_relative_cutoff][:t.list_max_papers]
+    sources = [choose(ctx.store.embedder, plan_.query, hit.paper, number, 1, t, similarity=hit.similarity,
+                      quantity=plan_.quantity) for number, hit in enumerate(chosen, start=1)]
     listed = list(sources)
     sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings, sentences=1,
                                                                 max_tokens=t.synthesis_tokens, prompt="synthesis")

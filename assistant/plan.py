@@ -26,12 +26,12 @@ _LIST = re.compile(
     r"\bsummari[sz]e (the |all )?(papers|studies|works|research)\b|"
     r"\bwhat does the collection (say|have|contain)\b|\bwhat (approaches|methods|techniques) (to|for)\b|"
     r"\boverview of\b|\bpapers (on|about|that|which|studying|proposing)\b|"
-    r"\bwhat (do|did|does) (the )?(papers|studies|works)\b",
+    r"\bwhat (do|did|does) (the )?(papers|studies|works)\b|\bwhat (work|research) (is there|exists|has been done)\b",
     re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(versus|vs\.?|compared? (to|with)|comparison|differ(s|ence)? (from|between)|"
                          r"difference between|compare)\b", re.IGNORECASE)
-_AUTHORS = re.compile(r"\b(how many (authors|people|researchers|writers)|number of authors|author count|"
-                      r"who (wrote|authored)|authors? (does|did|do) )", re.IGNORECASE)
+_AUTHORS = re.compile(r"\b(how many (authors|writers|co-?authors)|how many (people|researchers) (wrote|authored|worked)|"
+                      r"number of authors|author count|who (wrote|authored)|authors? (does|did|do) )", re.IGNORECASE)
 _DATE_ASKED = re.compile(r"\b(when (was|were|did|is)|what date|which date|publication date|date of publication|"
                          r"(what|which) (day|month|year) was)\b", re.IGNORECASE)
 _UPVOTES = re.compile(r"\b(upvotes?|likes|votes)\b", re.IGNORECASE)

@@ -61,7 +61,7 @@ class Tuning:
     # --- list answers ("which papers ...") ------------------------------------------------
     # Papers retrieved before the relevance cut, and the most listed: a list of 8 is read,
     # a list of 20 is skimmed.
-    list_k: int = 12
+    list_k: int = 16
     list_max_papers: int = 8
     # A paper is listed when its similarity is within this of the best paper's.
     list_relative_cutoff: float = 0.2
