@@ -153,10 +153,18 @@ def _source_line(number: int, paper: Paper) -> str:
         f" · {escape(links)}" if links else "") + f" · {paper.id}[/]"
 
 
+def date_phrase(filters: dict[str, str]) -> str:
+    """" from 2024-01-01 to 2024-12-31", " since …", " up to …" or "" for a question's date range."""
+    since, until = filters.get("since"), filters.get("until")
+    if since and until:
+        return f" from {since} to {until}"
+    return f" since {since}" if since else (f" up to {until}" if until else "")
+
+
 def print_result(result: Result) -> None:
     """A verified answer or summary, its numbered sources, and what verification removed."""
     if result.status == "not_covered":
-        dated = f" from {' to '.join(result.filters.values())}" if result.filters else ""
+        dated = date_phrase(result.filters)
         out.print(f"[yellow]The collection has no papers{dated} on this question, so there is no answer.[/]"
                   " The closest papers are:")
         for paper in result.closest:
