@@ -25,8 +25,8 @@ TYPES = ("fact", "comparison", "multi", "metadata", "unanswerable")
 STRICT_OVERLAP = 0.7  # share of a sentence's content words that must occur in the cited paper
 # The eval's own test for garbled sentences, written apart from the verifier's so that the
 # verifier cannot pass its own exam: a sentence is garbled when it ends on a word that cannot
-# end a sentence, leaves a bracket or quote open, or has a word that is neither English nor
-# in the cited paper or the question.
+# end a sentence or breaks off mid-word ("RL-to-."), leaves a bracket or quote open, or has a
+# word that is neither English nor in the cited paper or the question.
 _ENDINGS = frozenset("the a an of to by with for from and or than is are was were approximately about as at "
                      "in on into that which such its their".split())
 _ALPHA = re.compile(r"[A-Za-z]+")
@@ -161,7 +161,8 @@ def is_garbled(text: str, sources: list[Source], question: str) -> bool:
     from wordfreq import zipf_frequency
 
     words = _ALPHA.findall(text)
-    if not words or words[-1].casefold() in _ENDINGS:
+    tokens = re.findall(r"\w+", text)  # "by 7.7%." ends on a number, not on "by"
+    if not words or tokens[-1].casefold() in _ENDINGS or re.search(r"\w-(\W|$)", text):
         return True
     if text.count("(") != text.count(")") or text.count("[") != text.count("]") or text.count('"') % 2:
         return True

@@ -184,9 +184,9 @@ def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources
     """The one step every grounded output goes through: verify what the model wrote, then
     fill from the evidence what the kept sentences do not already say.
 
-    `required` evidence is added unless a kept sentence states it; `spare` evidence only
-    while there are fewer than `min_claims` claims (so an answer whose generated sentences
-    all failed still says something). With `one_per_source`, evidence from a source that a
+    `required` evidence is added unless a kept sentence states it; `spare` evidence only when
+    no generated sentence was kept, while there are fewer than `min_claims` claims (so an
+    answer whose generated sentences all failed still says more than one quote). With `one_per_source`, evidence from a source that a
     kept sentence already cites is skipped. Returns (claims to show, dropped claims).
     """
     checked = verify(embedder, generated, sources, tuning, question)
@@ -198,8 +198,9 @@ def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources
         return claims, dropped
     texts = [sentence for (_, sentence), _ in candidates]
     closeness = cosine_matrix(embedder, texts, said).max(axis=1) if said else np.zeros(len(texts))
+    written = bool(claims)
     for ((source, sentence), needed), close in zip(candidates, closeness):
-        if len(claims) >= max_claims or (not needed and len(claims) >= min_claims):
+        if len(claims) >= max_claims or (not needed and (written or len(claims) >= min_claims)):
             continue
         if one_per_source and any(source.number in c.citations for c in claims):
             continue

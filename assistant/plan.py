@@ -26,7 +26,8 @@ _LIST = re.compile(
     r"\bsummari[sz]e (the |all )?(papers|studies|works|research)\b|"
     r"\bwhat does the collection (say|have|contain)\b|\bwhat (approaches|methods|techniques) (to|for)\b|"
     r"\boverview of\b|\bpapers (on|about|that|which|studying|proposing)\b|"
-    r"\bwhat (do|did|does) (the )?(papers|studies|works)\b|\bwhat (work|research) (is there|exists|has been done)\b",
+    r"\bwhat (do|did|does) (the )?(papers|studies|works)\b|\bwhat (work|research) (is there|exists|has been done)\b|"
+    r"\bwhat (\S+ ){0,3}(approaches|methods|techniques|ideas|ways|models|architectures) (are there|exist)\b",
     re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(versus|vs\.?|compared? (to|with)|comparison|differ(s|ence)? (from|between)|"
                          r"difference between|compare)\b", re.IGNORECASE)

@@ -23,8 +23,8 @@ def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str,
     words = [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit()]
     total = max(catalog.size(), 1)
     frequency = catalog.document_frequency(words)
-    return {w: frequency[w] for w in words
-            if frequency[w] <= tuning.distinctive_share * total and english_zipf(w) < tuning.everyday_zipf}
+    return {w: frequency[w] for w in words if frequency[w] <= tuning.distinctive_share * total
+            and english_zipf(w) < (tuning.everyday_zipf if frequency[w] else tuning.absent_everyday_zipf)}
 
 
 def term_coverage(words: Iterable[str], paper: Paper) -> float:

@@ -32,13 +32,16 @@ class Tuning:
     # ...unless this share of its distinctive words appears in no paper at all ("watermarks",
     # "StarCraft": the topic is absent) and the similarity stays below `absent_ceiling`.
     max_absent_share: float = 0.5
-    absent_ceiling: float = 0.6
+    absent_ceiling: float = 0.56
     # A word in at most this share of papers is "distinctive" (names, rare terms); words
     # every abstract uses say nothing about which paper a question or sentence is about.
     distinctive_share: float = 0.05
     # ...unless it is everyday English (Zipf frequency at least this: "people", "look"),
     # which abstracts happen not to use but which names no topic.
     everyday_zipf: float = 4.9
+    # A word no paper uses at all names an absent topic even when it is common English
+    # ("music" 5.3, "legal" 5.1); only the commonest words ("people", "look") are left out.
+    absent_everyday_zipf: float = 5.5
 
     # --- evidence --------------------------------------------------------------------------
     # How much exact word overlap adds to embedding similarity when ranking sentences.

@@ -20,7 +20,7 @@ from assistant.embed import Embedder
 from assistant.evidence import Source
 from assistant.papers import content_words, split_sentences, stems
 from assistant.tuning import Tuning
-from assistant.wellformed import english_zipf, garbled, vocabulary
+from assistant.wellformed import base_zipf, garbled, vocabulary
 
 _CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
@@ -150,7 +150,7 @@ class Checker:
             if stem in self._all_stems[number] or stem in self._question or word.isdigit():
                 continue
             owners = [n for n in self.sources if n != number and stem in self._all_stems[n]]
-            if owners and english_zipf(word) < self.tuning.blend_max_zipf:
+            if owners and base_zipf(word) < self.tuning.blend_max_zipf:
                 return word, owners[0]
         return None
 

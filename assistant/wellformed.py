@@ -21,6 +21,7 @@ _DANGLING = frozenset(
     "e.g i.e namely specifically respectively up".split()
 )
 _PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+_CUT_WORD = re.compile(r"\w+-(?=[\s.,;:!?]|$)")  # "an effective RL-to-."
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
 
@@ -37,6 +38,13 @@ def _zipf():  # noqa: ANN202 - the function object of an optional import
 def english_zipf(word: str) -> float:
     """How common a word is in English (Zipf scale: 7 = "the", 1 = once per 100M words, 0 = unknown)."""
     return float(_zipf()(word.casefold(), "en"))
+
+
+def base_zipf(word: str) -> float:
+    """How common a word or its base form is ("achieves" is rare, "achieve" is not): an
+    inflection of a common word is common vocabulary, not one paper's term."""
+    forms = [word] + [word[: -len(s)] for s in ("s", "es", "ed", "d", "ing") if word.endswith(s) and len(word) > len(s) + 2]
+    return max(english_zipf(form) for form in forms)
 
 
 def vocabulary(texts: Iterable[str]) -> set[str]:
@@ -72,8 +80,12 @@ def fragment(sentence: str) -> str | None:
     words = _WORD.findall(sentence)
     if not words:
         return "has no words"
-    if words[-1].casefold() in _DANGLING:
-        return f"breaks off after “{words[-1]}”"
+    last = re.split(r"[-'’]", words[-1])[-1]
+    if last.casefold() in _DANGLING:
+        return f"breaks off after “{last}”"
+    cut = _CUT_WORD.search(sentence)
+    if cut:
+        return f"breaks off inside “{cut.group(0).strip()}”"
     for opening, closing in _PAIRS:
         if sentence.count(opening) != sentence.count(closing):
             return f"has an unmatched “{opening if sentence.count(opening) > sentence.count(closing) else closing}”"

@@ -53,7 +53,7 @@ def test_broken_word_is_dropped(checker: Checker, two_sources: list[Source]) -> 
     assert not claim.supported and "broken word" in (claim.reason or "")
 
 
-@pytest.mark.parametrize("ending", ["by approximately.", "is.", "rather than."])
+@pytest.mark.parametrize("ending", ["by approximately.", "is.", "rather than.", "an effective RL-to-."])
 def test_sentence_cut_off_is_dropped(checker: Checker, two_sources: list[Source], ending: str) -> None:
     start = " ".join(fact_sentence(two_sources[0]).split()[:10])
     claim = checker.check(f"{start} {ending}", [1])
