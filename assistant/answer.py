@@ -21,8 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.evidence import Source, choose, rank_sentences, select_sources
-from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
-                                verify_then_fill)
+from assistant.grounded import (
+    Result,
+    Section,
+    citation_grammar,
+    evidence_claim,
+    fit_sources,
+    generate,
+    renumber,
+    verify_then_fill,
+)
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import split_sentences, stems
 from assistant.plan import Plan, is_follow_up, plan
