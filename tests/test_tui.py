@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Markdown
+from textual.widgets import DataTable, Input, Markdown, OptionList
 
 from assistant.config import Settings
 from assistant.store import Store
@@ -45,7 +45,15 @@ async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: 
     await wait_until(pilot, lambda: app.session is not None)
     app.query_one("#question", Input).value = question
     await pilot.press("enter")
-    await wait_until(pilot, lambda: app.query(AnswerBlock) and app.query(AnswerBlock).last().result is not None)
+
+    def drawn() -> bool:  # the result is set before its sources are drawn: wait for both
+        blocks = app.query(AnswerBlock)
+        if not blocks or blocks.last().result is None:
+            return False
+        block = blocks.last()
+        return block.result["status"] != "answered" or bool(block.query_one(".sources", OptionList).display)
+
+    await wait_until(pilot, drawn)
     return app.query(AnswerBlock).last()
 
 
