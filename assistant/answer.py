@@ -21,18 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.evidence import Source, choose, rank_sentences, select_sources
-from assistant.grounded import (
-    Result,
-    Section,
-    citation_grammar,
-    evidence_claim,
-    fit_sources,
-    generate,
-    renumber,
-    verify_then_fill,
-)
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+                                verify_then_fill)
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import split_sentences, stems
+from assistant.papers import STEM, split_sentences, stems
 from assistant.plan import Plan, is_follow_up, plan
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
@@ -46,9 +38,6 @@ _SIDES = [
                re.IGNORECASE),
     re.compile(r"^(.+?)\s+(?:versus|vs\.?|compared? (?:to|with)|compares? (?:to|with))\s+(.+?)[?.!]*$", re.IGNORECASE),
 ]
-# A rewrite may add common words ("accuracy"), but a rarer word (a name, a topic) must come
-# from the follow-up or the last exchange: that is what keeps an unrelated earlier question out.
-COMMON_ZIPF = 4.0
 
 Body = Generator[str, None, tuple[list[Section], list[Source], list, str, int]]
 
@@ -84,13 +73,13 @@ def ranked_evidence(ctx: Context, query: str, sources: list[Source], quantity: b
     return [pair for _, pair in sorted(zip(weighted, pairs), key=lambda item: -item[0])]
 
 
-def _acceptable_rewrite(rewritten: str, question: str, last: Turn) -> bool:
+def _acceptable_rewrite(rewritten: str, question: str, last: Turn, common_zipf: float) -> bool:
     """The rewrite keeps the follow-up's words and adds no rare word from outside the last exchange."""
     if not rewritten or len(rewritten) > 300 or not stems(rewritten) & stems(question):
         return False
     allowed = stems(f"{question} {last.question} {last.answer}")
-    added = [w for w in re.findall(r"[^\W\d_]+", rewritten) if w.casefold()[:5] not in allowed and len(w) > 2]
-    return all(english_zipf(w) >= COMMON_ZIPF for w in added)
+    added = [w for w in re.findall(r"[^\W\d_]+", rewritten) if w.casefold()[:STEM] not in allowed and len(w) > 2]
+    return all(english_zipf(w) >= common_zipf for w in added)
 
 
 def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str, None, str]:
@@ -105,7 +94,7 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
     sampling = Sampling(max_tokens=ctx.tuning.rewrite_tokens, temperature=0.0)
     text, _ = yield from generate(ctx.model, messages, sampling, timings)
     rewritten = text.strip().splitlines()[0].strip() if text.strip() else ""
-    return rewritten if _acceptable_rewrite(rewritten, question, last) else f"{last.question} {question}"
+    return rewritten if _acceptable_rewrite(rewritten, question, last, ctx.tuning.rewrite_common_zipf) else f"{last.question} {question}"
 
 
 def _whole(sources: list[Source]) -> list[Source]:
@@ -135,8 +124,10 @@ def _stating(ranked: list[tuple[Source, str]], needed: int, question: str) -> li
     return chosen
 
 
-def _generate_and_check(ctx: Context, plan_: Plan, sources: list[Source], timings: dict[str, float], *,
+def _generate_from(ctx: Context, plan_: Plan, sources: list[Source], timings: dict[str, float], *,
                         sentences: int, max_tokens: int, prompt: str = "answer") -> Generator[str, None, tuple]:
+    """Stream the model's text from the prompt filled within the context budget; returns the
+    sources that fitted, the text and its token count."""
     sampling = Sampling(max_tokens=max_tokens, grammar=citation_grammar(sentences, [s.number for s in sources]))
     messages, sources = fit_sources(ctx.model, ctx.prompt(prompt), sources, {"question": plan_.query}, max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
@@ -148,11 +139,12 @@ def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
     t = ctx.tuning
     sources = select_sources(ctx.store.embedder, plan_.query, found, t, max_sources=t.max_sources,
                              per_source=t.per_source, cutoff=t.relative_cutoff, quantity=plan_.quantity)
-    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings,
+    sources, generated, tokens = yield from _generate_from(ctx, plan_, sources, timings,
                                                                 sentences=t.answer_sentences, max_tokens=t.answer_tokens)
     checking = time.perf_counter()
     ranked = ranked_evidence(ctx, plan_.query, sources, plan_.quantity)
-    numbers = _stating(ranked_evidence(ctx, plan_.query, _whole(sources[:1]), True), _numbers_needed(plan_), plan_.query)
+    needed = _numbers_needed(plan_)
+    numbers = _stating(ranked_evidence(ctx, plan_.query, _whole(sources[:1]), True), needed, plan_.query) if needed else []
     required = ranked[:1] + [pair for pair in numbers if pair[1] not in [text for _, text in ranked[:1]]]
     claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
                                        required=required, spare=ranked[1:3], min_claims=2, max_claims=t.max_shown)
@@ -171,7 +163,7 @@ def _sides(ctx: Context, plan_: Plan, found: SearchResult) -> list[SearchResult]
         return None
     sides = [match.group(1), match.group(2)]
     words = [distinctive_words(ctx.store.catalog, side, ctx.tuning) for side in sides]
-    if not all(words) or not found.hits or all(term_coverage(w, found.hits[0].paper) >= 0.5 for w in words):
+    if not all(words) or not found.hits or all(term_coverage(w, found.hits[0].paper) >= ctx.tuning.side_coverage for w in words):
         return None
     results = [search(ctx.store, side, ctx.tuning, k=3, since=plan_.since, until=plan_.until) for side in sides]
     if not all(r.covered and r.hits for r in results) or results[0].hits[0].paper.id == results[1].hits[0].paper.id:
@@ -188,7 +180,7 @@ def _comparison(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[st
     sources = [choose(ctx.store.embedder, plan_.query, side.hits[0].paper, number, t.per_source, t,
                       similarity=side.hits[0].similarity, quantity=plan_.quantity)
                for number, side in enumerate(sides, start=1)]
-    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings,
+    sources, generated, tokens = yield from _generate_from(ctx, plan_, sources, timings,
                                                                 sentences=t.answer_sentences, max_tokens=t.answer_tokens)
     checking = time.perf_counter()
     per_side = [ranked_evidence(ctx, side.query, [source], plan_.quantity) for side, source in zip(sides, sources)]
@@ -210,7 +202,7 @@ def _list(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
     sources = [choose(ctx.store.embedder, plan_.query, hit.paper, number, 1, t, similarity=hit.similarity,
                       quantity=plan_.quantity) for number, hit in enumerate(chosen, start=1)]
     listed = list(sources)
-    sources, generated, tokens = yield from _generate_and_check(ctx, plan_, sources, timings, sentences=1,
+    sources, generated, tokens = yield from _generate_from(ctx, plan_, sources, timings, sentences=1,
                                                                 max_tokens=t.synthesis_tokens, prompt="synthesis")
     checking = time.perf_counter()
     synthesis, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query)
@@ -224,9 +216,9 @@ def _list(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
 
 def _metadata(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
     """Authors, dates or upvotes of the paper the question names, from the catalogue."""
-    source = Source(1, found.hits[0].paper, [], found.hits[0].similarity)
-    facts = source.metadata_facts()
-    source = Source(1, source.paper, [facts[name] for name in plan_.fields], source.similarity)
+    best = found.hits[0]
+    facts = Source(1, best.paper, []).metadata_facts()
+    source = Source(1, best.paper, [facts[name] for name in plan_.fields], best.similarity)
     claims = [evidence_claim(source, sentence, origin="catalogue") for sentence in source.sentences]
     return [Section(None, claims)], [source], [], "", 0
     yield  # a generator like the other shapes, though it never calls the model

@@ -8,7 +8,6 @@ is "replace that page's sightings, then re-derive the papers it touched".
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, StoreError
-from assistant.papers import Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id
+from assistant.papers import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
+                              spellings)
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -65,20 +65,6 @@ def fts_query(text: str) -> str | None:
     """
     unique = list(dict.fromkeys(content_words(text)))
     return " OR ".join(f'"{term}"' for term in unique) or None
-
-
-_BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r"yz\1"), (r"our$", "or"),
-            (r"ours$", "ors"), (r"gement(s?)$", r"gment\1"), (r"ogue$", "og"), (r"tre(s?)$", r"ter\1"))
-
-
-def spellings(word: str) -> list[str]:
-    """The word and its American spelling, when it looks British."""
-    variants = [word]
-    for pattern, replacement in _BRITISH:
-        american = re.sub(pattern, replacement, word)
-        if american != word:
-            variants.append(american)
-    return variants
 
 
 class Catalog:

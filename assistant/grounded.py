@@ -186,8 +186,9 @@ def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources
 
     `required` evidence is added unless a kept sentence states it; `spare` evidence only when
     no generated sentence was kept, while there are fewer than `min_claims` claims (so an
-    answer whose generated sentences all failed still says more than one quote). With `one_per_source`, evidence from a source that a
-    kept sentence already cites is skipped. Returns (claims to show, dropped claims).
+    answer whose generated sentences all failed still says more than one quote). With
+    `one_per_source`, evidence from a source that a kept sentence already cites is skipped.
+    Returns (claims to show, dropped claims).
     """
     checked = verify(embedder, generated, sources, tuning, question)
     claims = [c for c in checked if c.supported]

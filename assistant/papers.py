@@ -46,6 +46,20 @@ def stems(text: str) -> set[str]:
     return {word[:STEM] for word in content_words(text)}
 
 
+_BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r"yz\1"), (r"our$", "or"),
+            (r"ours$", "ors"), (r"gement(s?)$", r"gment\1"), (r"ogue$", "og"), (r"tre(s?)$", r"ter\1"))
+
+
+def spellings(word: str) -> list[str]:
+    """The word and its American spelling, when it looks British."""
+    variants = [word]
+    for pattern, replacement in _BRITISH:
+        american = re.sub(pattern, replacement, word)
+        if american != word:
+            variants.append(american)
+    return variants
+
+
 def paper_id(title_key: str) -> str:
     """Short stable id for a normalised title (10 hex digits: collisions are negligible)."""
     return hashlib.sha1(title_key.encode("utf-8")).hexdigest()[:10]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.catalog import Catalog, spellings
-from assistant.papers import Hit, Paper, content_words, stems
+from assistant.catalog import Catalog
+from assistant.papers import STEM, Hit, Paper, content_words, spellings, stems
 from assistant.plan import ASKING_WORDS
 from assistant.store import Store
 from assistant.tuning import Tuning
@@ -33,7 +33,7 @@ def term_coverage(words: Iterable[str], paper: Paper) -> float:
     if not words:
         return 1.0
     own = stems(f"{paper.title} {paper.abstract}")
-    return sum(any(v[:5] in own for v in spellings(w)) for w in words) / len(words)
+    return sum(any(v[:STEM] in own for v in spellings(w)) for w in words) / len(words)
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,8 @@ import numpy as np
 from assistant.answer import Context, ranked_evidence
 from assistant.errors import AssistantError
 from assistant.evidence import Source, choose, cosine_matrix, select_sources
-from assistant.grounded import (
-    Result,
-    Section,
-    citation_grammar,
-    evidence_claim,
-    fit_sources,
-    generate,
-    renumber,
-    verify_then_fill,
-)
+from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+                                verify_then_fill)
 from assistant.llm import Sampling
 from assistant.papers import Paper, split_sentences
 from assistant.retrieve import search

@@ -74,6 +74,13 @@ class Tuning:
     answer_tokens: int = 160
     synthesis_tokens: int = 70  # one sentence over a list of papers
     rewrite_tokens: int = 60  # a rewritten follow-up is one short question
+    # A rewrite may add words at least this common in English ("accuracy"); a rarer word (a
+    # name, a topic) must come from the follow-up or the last exchange, which keeps an
+    # unrelated earlier question out.
+    rewrite_common_zipf: float = 4.0
+    # "A versus B" is one paper's comparison when the best paper uses this share of each
+    # side's distinctive words; otherwise each side is searched for on its own.
+    side_coverage: float = 0.5
 
     # --- verification ----------------------------------------------------------------------
     # Support = mean of (similarity to the closest sentence of the cited source) and (share

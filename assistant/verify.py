@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.embed import Embedder
 from assistant.evidence import Source
-from assistant.papers import content_words, split_sentences, stems
+from assistant.papers import STEM, content_words, split_sentences, stems
 from assistant.tuning import Tuning
 from assistant.wellformed import base_zipf, garbled, vocabulary
 
@@ -146,7 +146,7 @@ class Checker:
     def _borrowed(self, text: str, number: int) -> tuple[str, int] | None:
         """A distinctive word the cited source lacks and another given source has."""
         for word in content_words(text):
-            stem = word[:5]
+            stem = word[:STEM]
             if stem in self._all_stems[number] or stem in self._question or word.isdigit():
                 continue
             owners = [n for n in self.sources if n != number and stem in self._all_stems[n]]

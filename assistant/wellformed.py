@@ -58,8 +58,6 @@ def _known(token: str, known: set[str], min_zipf: float) -> bool:
         return True
     if any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES):
         return True
-    if any(f"{w}{s}" == word for s in _SUFFIXES for w in (word[: -len(s)],) if w in known):
-        return True
     # A word with a capital inside ("existingE") is two words run together, unless a source
     # spells it so (names such as "ProxyThinker" are in the sources).
     if not token.islower() and not token.isupper() and not token.istitle():
