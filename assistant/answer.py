@@ -24,13 +24,12 @@ from assistant.evidence import Source, choose, rank_sentences, select_sources
 from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import STEM, split_sentences, stems
+from assistant.papers import STEM, quantities_in, split_sentences, stems
 from assistant.plan import Plan, is_follow_up, plan
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
 from assistant.store import Store
 from assistant.tuning import Tuning
-from assistant.verify import numbers_in
 from assistant.wellformed import english_zipf
 
 _SIDES = [
@@ -110,14 +109,15 @@ def _numbers_needed(plan_: Plan) -> int:
 
 
 def _stating(ranked: list[tuple[Source, str]], needed: int, question: str) -> list[tuple[Source, str]]:
-    """The best-ranked evidence that together states `needed` numbers the question lacks."""
+    """The best-ranked evidence that together states `needed` quantities the question lacks
+    (the 2 of "EAGLE-2" is a name, not an answer)."""
     chosen: list[tuple[Source, str]] = []
     found: set[str] = set()
-    asked = numbers_in(question)
+    asked = quantities_in(question)
     for source, sentence in ranked:
         if len(found) >= needed:
             break
-        new = numbers_in(sentence) - asked - found
+        new = quantities_in(sentence) - asked - found
         if new:
             chosen.append((source, sentence))
             found |= new

@@ -7,18 +7,14 @@ verifier still checks answers against each source's whole text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.papers import Paper, content_words, split_sentences, stems
+from assistant.papers import Paper, content_words, quantities_in, split_sentences, stems
 from assistant.retrieve import SearchResult
 from assistant.tuning import Tuning
-
-_DIGIT = re.compile(r"\d")
-
 
 @dataclass(frozen=True)
 class Source:
@@ -79,7 +75,7 @@ def rank_sentences(embedder: Embedder, query: str, sentences: list[str], tuning:
         # "This is the X." matches a question about X well but says nothing: short sentences
         # are discounted so that the one explaining X wins.
         brevity = min(1.0, len(words) / tuning.short_sentence_words)
-        bonus = tuning.quantity_bonus if quantity and _DIGIT.search(sentence) else 0.0
+        bonus = tuning.quantity_bonus if quantity and quantities_in(sentence) else 0.0
         scores.append((float(sim) + tuning.lexical_weight * overlap + bonus) * brevity)
     return scores
 

@@ -50,6 +50,20 @@ _BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r
             (r"ours$", "ors"), (r"gement(s?)$", r"gment\1"), (r"ogue$", "og"), (r"tre(s?)$", r"ter\1"))
 
 
+# A number that states a quantity: not part of a name ("EAGLE-2", "GPT-4", "Llama-3.1"), not
+# an enumerator ("(1)", "2)"), not a year. A quantity question is answered only by a sentence
+# that states one of these.
+_QUANTITY_NUMBER = re.compile(r"(?<![\w.])(?<![A-Za-z]-)\d+(?:[.,]\d+)*")
+_ENUMERATOR = re.compile(r"\(\d\)|(?<![\w.])\d\)")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def quantities_in(text: str) -> set[str]:
+    """The numbers of `text` that state an amount (see `_QUANTITY_NUMBER`)."""
+    numbers = _QUANTITY_NUMBER.findall(_ENUMERATOR.sub(" ", text))
+    return {n.replace(",", "") for n in numbers if not _YEAR.fullmatch(n)}
+
+
 def spellings(word: str) -> list[str]:
     """The word and its American spelling, when it looks British."""
     variants = [word]

@@ -17,7 +17,7 @@ from assistant.papers import content_words
 
 _QUANTITY = re.compile(
     r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far)|by (how much|what (factor|margin))|"
-    r"to what (extent|degree)|what (\w+ ){0,3}(share|percentage|percent|fraction|proportion|speed-?ups?|accuracy|"
+    r"to what (extent|degree)|(what|which) (\w+ ){0,4}(share|percentage|percent|fraction|proportion|speed-?ups?|accuracy|"
     r"score|rate|factor|improvement|gain|error|number|size|count|ratio|reduction|increase|drop|margin))\b",
     re.IGNORECASE)
 _LIST = re.compile(
@@ -61,7 +61,8 @@ SHORT_QUESTION_WORDS = 6
 ASKING_WORDS = frozenset(
     "much many compare compared comparison versus collection say says tell describe explain summarise summarize "
     "summary list give find reach reaches get gets achieve achieves author authors published publish date when year "
-    "number kind kinds ways way something anything does mean main idea ideas know".split()
+    "number kind kinds ways way something anything does mean main idea ideas know wrote written write authored "
+    "released appeared came upvotes upvoted votes likes".split()
 )
 
 
@@ -125,7 +126,12 @@ def plan(question: str, today: date | None = None) -> Plan:
     quantity = bool(_QUANTITY.search(query))
     fields = metadata_fields(query)
     if fields and not _LIST.search(query):
-        return Plan("metadata", query, quantity=False, fields=fields, since=since, until=until)
+        # Retrieval looks for the paper the question names; "how many authors" would only
+        # blur that.
+        named = _UPVOTES.sub(" ", _DATE_ASKED.sub(" ", _AUTHORS.sub(" ", query)))
+        named = re.sub(r"\s{2,}", " ", named).strip()
+        return Plan("metadata", named if content_words(named) else query, quantity=False, fields=fields,
+                    since=since, until=until)
     if _LIST.search(query):
         return Plan("list", query, quantity=quantity, since=since, until=until)
     if _COMPARISON.search(query):

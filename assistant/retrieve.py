@@ -27,12 +27,13 @@ def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str,
             and english_zipf(w) < (tuning.everyday_zipf if frequency[w] else tuning.absent_everyday_zipf)}
 
 
-def term_coverage(words: Iterable[str], paper: Paper) -> float:
-    """The share of `words` that a paper's title or abstract uses (1.0 when there are none)."""
+def term_coverage(words: Iterable[str], *papers: Paper) -> float:
+    """The share of `words` that the papers' titles or abstracts use between them (1.0 when
+    there are none)."""
     words = list(words)
     if not words:
         return 1.0
-    own = stems(f"{paper.title} {paper.abstract}")
+    own = set().union(*(stems(f"{paper.title} {paper.abstract}") for paper in papers))
     return sum(any(v[:STEM] in own for v in spellings(w)) for w in words) / len(words)
 
 
@@ -41,14 +42,14 @@ class SearchResult:
     """Ranked papers, and whether the collection covers the query at all.
 
     Covered means: the best passage is close in meaning to the query, and either very close
-    or one of the best papers uses the query's distinctive words. A near miss (same field,
+    or the best papers use the query's distinctive words. A near miss (same field,
     absent topic) is close in meaning but names things no paper talks about.
     """
 
     query: str
     hits: list[Hit]
     best_similarity: float
-    term_coverage: float  # the most of the query's distinctive words one of the best papers uses
+    term_coverage: float  # the share of the query's distinctive words the best papers use
     absent_share: float  # the share of the query's distinctive words no paper uses at all
     tuning: Tuning
 
@@ -119,7 +120,8 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     ]
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
     wanted = distinctive_words(store.catalog, query, tuning)
-    coverage = max((term_coverage(wanted, hit.paper) for hit in hits[:COVERAGE_HITS]), default=0.0)
+    # Between them, not each: "spikes or calcium imaging" is answered by papers on either.
+    coverage = term_coverage(wanted, *(hit.paper for hit in hits[:COVERAGE_HITS])) if hits else 0.0
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
                         absent_share=absent, tuning=tuning)

@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from assistant.evidence import Source
-from assistant.papers import Paper, split_sentences, stems
+from assistant.papers import Paper, quantities_in, split_sentences, stems
 from assistant.plan import is_follow_up, plan
+from assistant.retrieve import term_coverage
 from assistant.store import Store
 from assistant.tuning import Tuning
 from assistant.verify import Checker
@@ -91,6 +92,37 @@ def test_fragment_rules_leave_ordinary_sentences_alone() -> None:
 ])
 def test_answer_shape_comes_from_the_question(question: str, shape: str) -> None:
     assert plan(question).shape == shape
+
+
+def test_key_terms_may_be_spread_over_the_best_papers(sample_store: Store, two_sources: list[Source]) -> None:
+    """"DocVQA or DINO-WM": each paper uses one of the two terms, together both."""
+    vary, dino = (source.paper for source in two_sources)
+    words = ["docvqa", "dino"]
+    assert term_coverage(words, vary) == term_coverage(words, dino) == 0.5
+    assert term_coverage(words, vary, dino) == 1.0
+
+
+def test_metadata_question_searches_for_the_paper_it_names() -> None:
+    planned = plan("How many authors wrote the paper on the reversal curse?")
+    assert planned.fields == ("authors",)
+    assert "authors" not in planned.query.lower() and "reversal curse" in planned.query
+
+
+@pytest.mark.parametrize(("text", "quantities"), [
+    ("EAGLE-2 with GPT-4 and Llama-3.1 gives a 3.16x speedup, 44% more.", {"3.16", "44"}),
+    ("Two variants: (1) greedy and (2) exact, from 2-10x faster since 2023.", {"2", "10"}),
+    ("It trains on 1,000 images with 12 layers.", {"1000", "12"}),
+])
+def test_quantities_leave_out_names_enumerators_and_years(text: str, quantities: set[str]) -> None:
+    assert quantities_in(text) == quantities
+
+
+@pytest.mark.parametrize("question", [
+    "What is the smallest model size in which successor heads appear?",
+    "What average speedup does dynamic depth decoding achieve?",
+])
+def test_quantity_questions(question: str) -> None:
+    assert plan(question).quantity
 
 
 @pytest.mark.parametrize(("question", "since", "until"), [
