@@ -24,7 +24,7 @@ from assistant.evidence import Source, choose, rank_sentences, select_sources
 from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import STEM, quantities_in, split_sentences, stems
+from assistant.papers import STEM, names_in, quantities_in, split_sentences, stems
 from assistant.plan import Plan, is_follow_up, plan
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
@@ -124,6 +124,18 @@ def _stating(ranked: list[tuple[Source, str]], needed: int, question: str) -> li
     return chosen
 
 
+def _naming(ranked: list[tuple[Source, str]], question: str, max_zipf: float) -> list[tuple[Source, str]]:
+    """The best-ranked evidence that names something the question and the paper's title do not
+    (for "which model family...": "...using the Pythia model family as our testbed"). A
+    capitalised everyday word ("Large Language Models") is not a name."""
+    for source, sentence in ranked:
+        known = stems(f"{question} {source.paper.title}")
+        if any(name[:STEM] not in known and (not name.isalpha() or english_zipf(name) < max_zipf)
+               for name in names_in(sentence)):
+            return [(source, sentence)]
+    return []
+
+
 def _generate_from(ctx: Context, plan_: Plan, sources: list[Source], timings: dict[str, float], *,
                         sentences: int, max_tokens: int, prompt: str = "answer") -> Generator[str, None, tuple]:
     """Stream the model's text from the prompt filled within the context budget; returns the
@@ -144,8 +156,10 @@ def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
     checking = time.perf_counter()
     ranked = ranked_evidence(ctx, plan_.query, sources, plan_.quantity)
     needed = _numbers_needed(plan_)
-    numbers = _stating(ranked_evidence(ctx, plan_.query, _whole(sources[:1]), True), needed, plan_.query) if needed else []
-    required = ranked[:1] + [pair for pair in numbers if pair[1] not in [text for _, text in ranked[:1]]]
+    # What was asked for may sit in a sentence the model was not shown: a number, or a name.
+    whole = ranked_evidence(ctx, plan_.query, _whole(sources[:1]), plan_.quantity) if needed or plan_.naming else []
+    stated = _stating(whole, needed, plan_.query) if needed else _naming(whole, plan_.query, t.name_max_zipf) if plan_.naming else []
+    required = ranked[:1] + [pair for pair in stated if pair[1] not in [text for _, text in ranked[:1]]]
     claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
                                        required=required, spare=ranked[1:3], min_claims=2, max_claims=t.max_shown)
     timings["verify"] = time.perf_counter() - checking

@@ -97,7 +97,7 @@ def print_search(result: SearchResult) -> None:
     if not result.covered:
         why = (f"best similarity {result.best_similarity:.2f} < {result.threshold:.2f}"
                if result.best_similarity < result.threshold else
-               f"the best papers use {result.term_coverage:.0%} of the query's key terms, "
+               f"the best paper uses {result.term_coverage:.0%} of the query's key terms, "
                f"and {result.absent_share:.0%} of them appear in no paper")
         err.print(f"[yellow]Nothing in the collection closely matches this query ({why}). The closest papers are:[/]")
     for rank, hit in enumerate(result.hits, start=1):

@@ -64,6 +64,16 @@ def quantities_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in numbers if not _YEAR.fullmatch(n)}
 
 
+# A name: a word with a capital or digit inside ("KL-Cov", "GPT-2", "ImageNet"), or a
+# capitalised word that does not open the sentence ("the Pythia model family").
+_NAME = re.compile(r"\b[A-Za-z][\w-]*[A-Z][\w-]*|(?<![.!?:]\s)(?<!^)\b[A-Z][a-z][\w-]*")
+
+
+def names_in(text: str) -> set[str]:
+    """The names a sentence mentions, lower-cased (see `_NAME`)."""
+    return {name.casefold() for name in _NAME.findall(text.strip())}
+
+
 def spellings(word: str) -> list[str]:
     """The word and its American spelling, when it looks British."""
     variants = [word]

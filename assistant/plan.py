@@ -29,6 +29,10 @@ _LIST = re.compile(
     r"\bwhat (do|did|does) (the )?(papers|studies|works)\b|\bwhat (work|research) (is there|exists|has been done)\b|"
     r"\bwhat (\S+ ){0,3}(approaches|methods|techniques|ideas|ways|models|architectures) (are there|exist)\b",
     re.IGNORECASE)
+# "Which model family...", "On which dataset...", "What two tricks...": the answer is a name.
+_ENTITY = re.compile(r"^\s*(?:(?:on|in|at|from|with|by|for|of|under) )?(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|"
+                     r"can|could|would|should|has|have|had|happens?|makes?|if|about)\b)[a-z]|\bwhat is the name\b",
+                     re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(versus|vs\.?|compared? (to|with)|comparison|differ(s|ence)? (from|between)|"
                          r"difference between|compare)\b", re.IGNORECASE)
 _AUTHORS = re.compile(r"\b(how many (authors|writers|co-?authors)|how many (people|researchers) (wrote|authored|worked)|"
@@ -73,6 +77,7 @@ class Plan:
     shape: str  # fact | list | comparison | metadata
     query: str  # the question without its date phrase: what retrieval searches for
     quantity: bool = False  # the answer must state a number
+    naming: bool = False  # the answer is a name (a model family, a dataset, a method)
     fields: tuple[str, ...] = ()  # metadata asked for: authors, date, upvotes
     since: str | None = None
     until: str | None = None
@@ -136,7 +141,8 @@ def plan(question: str, today: date | None = None) -> Plan:
         return Plan("list", query, quantity=quantity, since=since, until=until)
     if _COMPARISON.search(query):
         return Plan("comparison", query, quantity=quantity, since=since, until=until)
-    return Plan("fact", query, quantity=quantity, since=since, until=until)
+    naming = not quantity and bool(_ENTITY.search(query))
+    return Plan("fact", query, quantity=quantity, naming=naming, since=since, until=until)
 
 
 def is_follow_up(question: str) -> bool:

@@ -4,6 +4,7 @@ reciprocal-rank fusion at the paper level, plus a relevance signal for "not cove
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,14 +28,28 @@ def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str,
             and english_zipf(w) < (tuning.everyday_zipf if frequency[w] else tuning.absent_everyday_zipf)}
 
 
-def term_coverage(words: Iterable[str], *papers: Paper) -> float:
-    """The share of `words` that the papers' titles or abstracts use between them (1.0 when
-    there are none)."""
+def alternatives(query: str) -> dict[str, set[str]]:
+    """Words offered as alternatives ("spikes or calcium imaging"): a paper that uses either
+    answers the question as well as one using both."""
+    pairs: dict[str, set[str]] = {}
+    for left, right in re.findall(r"(\w+),? or (\w+)", query.casefold()):
+        pairs.setdefault(left, set()).add(right)
+        pairs.setdefault(right, set()).add(left)
+    return pairs
+
+
+def term_coverage(words: Iterable[str], paper: Paper, either: dict[str, set[str]] | None = None) -> float:
+    """The share of `words` that a paper's title or abstract uses, a word counting as used when
+    one of its alternatives (`either`) is (1.0 when there are no words)."""
     words = list(words)
     if not words:
         return 1.0
-    own = set().union(*(stems(f"{paper.title} {paper.abstract}") for paper in papers))
-    return sum(any(v[:STEM] in own for v in spellings(w)) for w in words) / len(words)
+    own = stems(f"{paper.title} {paper.abstract}")
+
+    def used(word: str) -> bool:
+        return any(v[:STEM] in own for v in spellings(word))
+
+    return sum(used(w) or any(used(x) for x in (either or {}).get(w, ())) for w in words) / len(words)
 
 
 @dataclass(frozen=True)
@@ -42,14 +57,15 @@ class SearchResult:
     """Ranked papers, and whether the collection covers the query at all.
 
     Covered means: the best passage is close in meaning to the query, and either very close
-    or the best papers use the query's distinctive words. A near miss (same field,
+    or one of the best papers uses the query's distinctive words (either of
+    two offered as alternatives). A near miss (same field,
     absent topic) is close in meaning but names things no paper talks about.
     """
 
     query: str
     hits: list[Hit]
     best_similarity: float
-    term_coverage: float  # the share of the query's distinctive words the best papers use
+    term_coverage: float  # the most of the query's distinctive words one of the best papers uses
     absent_share: float  # the share of the query's distinctive words no paper uses at all
     tuning: Tuning
 
@@ -120,8 +136,8 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     ]
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
     wanted = distinctive_words(store.catalog, query, tuning)
-    # Between them, not each: "spikes or calcium imaging" is answered by papers on either.
-    coverage = term_coverage(wanted, *(hit.paper for hit in hits[:COVERAGE_HITS])) if hits else 0.0
+    either = alternatives(query)
+    coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:COVERAGE_HITS]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
                         absent_share=absent, tuning=tuning)
