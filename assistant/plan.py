@@ -30,7 +30,7 @@ _LIST = re.compile(
     r"\bwhat (\S+ ){0,3}(approaches|methods|techniques|ideas|ways|models|architectures) (are there|exist)\b",
     re.IGNORECASE)
 # "Which model family...", "On which dataset...", "What two tricks...": the answer is a name.
-_ENTITY = re.compile(r"^\s*(?:(?:on|in|at|from|with|by|for|of|under) )?(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|"
+_ENTITY = re.compile(r"(?:^\s*|\b(?:on|in|at|from|with|by|for|of|under) )(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|"
                      r"can|could|would|should|has|have|had|happens?|makes?|if|about)\b)[a-z]|\bwhat is the name\b",
                      re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(versus|vs\.?|compared? (to|with)|comparison|differ(s|ence)? (from|between)|"

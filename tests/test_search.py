@@ -82,8 +82,8 @@ def _split(name: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet: on the test split 2 of 10 near misses are answered and 2 answerable "
-                   "questions are refused (thresholds chosen on dev); strict, so a fix shows up as XPASS")
+@pytest.mark.xfail(strict=True, reason="not met yet: on the test split a near miss is answered and answerable questions "
+                   "are refused (thresholds chosen on dev); strict, so a fix shows up as XPASS")
 def test_coverage_rule_holds_on_questions_it_was_not_tuned_on(sample_store: Store) -> None:
     """The refusal thresholds were chosen on the dev split; the test split checks them:
     every near miss (same field, absent topic) is refused and every answerable question is not."""

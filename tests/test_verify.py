@@ -129,6 +129,7 @@ def test_quantity_questions(question: str) -> None:
 @pytest.mark.parametrize(("question", "naming"), [
     ("Which model family was used as the testbed?", True),
     ("On which dataset is forgetting measured?", True),
+    ("In the continual learning study, on which dataset is forgetting measured?", True),
     ("What is the name of the benchmark?", True),
     ("What is the reversal curse?", False),
     ("How much faster is DDD?", False),
