@@ -7,6 +7,7 @@ verifier still checks answers against each source's whole text.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,18 +64,24 @@ def rank_sentences(embedder: Embedder, query: str, sentences: list[str], tuning:
                    quantity: bool = False) -> list[float]:
     """Relevance of each sentence to the query: embedding similarity plus word overlap, so
     that a sentence with the exact term asked about (a name, a number's unit) wins ties; when
-    the question asks for a quantity, sentences that state one are preferred."""
+    the question asks for a quantity, sentences that state one are preferred.
+
+    The overlap weighs each query word by how few of the sentences use it: the topic's words
+    ("massive activations") are in nearly every sentence and say nothing about which one
+    answers; the question's rarer words ("model family", "testbed") do."""
     if not sentences:
         return []
     similarity = cosine_matrix(embedder, [query], sentences)[0]
     wanted = stems(query)
+    own = [stems(sentence) for sentence in sentences]
+    weight = {w: math.log(1 + len(sentences) / (1 + sum(w in words for words in own))) for w in wanted}
+    total = sum(weight.values())
     scores = []
-    for sentence, sim in zip(sentences, similarity):
-        words = content_words(sentence)
-        overlap = len(wanted & stems(sentence)) / len(wanted) if wanted else 0.0
+    for sentence, words, sim in zip(sentences, own, similarity):
+        overlap = sum(weight[w] for w in wanted & words) / total if total else 0.0
         # "This is the X." matches a question about X well but says nothing: short sentences
         # are discounted so that the one explaining X wins.
-        brevity = min(1.0, len(words) / tuning.short_sentence_words)
+        brevity = min(1.0, len(content_words(sentence)) / tuning.short_sentence_words)
         bonus = tuning.quantity_bonus if quantity and quantities_in(sentence) else 0.0
         scores.append((float(sim) + tuning.lexical_weight * overlap + bonus) * brevity)
     return scores

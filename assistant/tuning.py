@@ -44,8 +44,10 @@ class Tuning:
     absent_everyday_zipf: float = 5.5
 
     # --- evidence --------------------------------------------------------------------------
-    # How much exact word overlap adds to embedding similarity when ranking sentences.
-    lexical_weight: float = 0.3
+    # How much exact word overlap (each word weighed by how few sentences use it) adds to
+    # embedding similarity when ranking sentences: on dev, 0.5 puts the sentence with the
+    # answer in the top 2 for 51 of 53 fact questions, 0.3 for 49.
+    lexical_weight: float = 0.5
     # Sentences with fewer content words are discounted: "This is X." matches a question
     # about X well but explains nothing.
     short_sentence_words: int = 8
