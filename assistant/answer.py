@@ -128,9 +128,11 @@ def _naming(ranked: list[tuple[Source, str]], question: str, max_zipf: float) ->
     """The best-ranked evidence that names something the question and the paper's title do not
     (for "which model family...": "...using the Pythia model family as our testbed"). A
     capitalised everyday word ("Large Language Models") is not a name."""
+    known: dict[int, set[str]] = {}  # per source: the question's and its title's words
     for source, sentence in ranked:
-        known = stems(f"{question} {source.paper.title}")
-        if any(name[:STEM] not in known and (not name.isalpha() or english_zipf(name) < max_zipf)
+        if source.number not in known:
+            known[source.number] = stems(f"{question} {source.paper.title}")
+        if any(name[:STEM] not in known[source.number] and (not name.isalpha() or english_zipf(name) < max_zipf)
                for name in names_in(sentence)):
             return [(source, sentence)]
     return []
@@ -156,9 +158,10 @@ def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
     checking = time.perf_counter()
     ranked = ranked_evidence(ctx, plan_.query, sources, plan_.quantity)
     needed = _numbers_needed(plan_)
-    # What was asked for may sit in a sentence the model was not shown: a number, or a name.
-    whole = ranked_evidence(ctx, plan_.query, _whole(sources[:1]), plan_.quantity) if needed or plan_.naming else []
-    stated = _stating(whole, needed, plan_.query) if needed else _naming(whole, plan_.query, t.name_max_zipf) if plan_.naming else []
+    stated: list[tuple[Source, str]] = []
+    if needed or plan_.naming:  # what was asked for may sit in a sentence the model was not shown
+        whole = ranked_evidence(ctx, plan_.query, _whole(sources[:1]), plan_.quantity)
+        stated = _stating(whole, needed, plan_.query) if needed else _naming(whole, plan_.query, t.name_max_zipf)
     required = ranked[:1] + [pair for pair in stated if pair[1] not in [text for _, text in ranked[:1]]]
     claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,
                                        required=required, spare=ranked[1:3], min_claims=2, max_claims=t.max_shown)

@@ -17,9 +17,8 @@ from pathlib import Path
 from assistant.errors import AssistantError
 from assistant.evidence import Source
 from assistant.grounded import Result
-from assistant.papers import content_words
+from assistant.papers import content_words, numbers_in
 from assistant.session import Session
-from assistant.verify import numbers_in
 
 TYPES = ("fact", "comparison", "multi", "metadata", "unanswerable")
 STRICT_OVERLAP = 0.7  # share of a sentence's content words that must occur in the cited paper

@@ -50,12 +50,20 @@ _BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r
             (r"ours$", "ors"), (r"gement(s?)$", r"gment\1"), (r"ogue$", "og"), (r"tre(s?)$", r"ter\1"))
 
 
+# A number as written ("3.16", "1,000"), not digits inside a word ("x2", "v1.5").
+_NUMBER_PATTERN = r"(?<![\w.])\d+(?:[.,]\d+)*"
+_NUMBER = re.compile(_NUMBER_PATTERN)
 # A number that states a quantity: not part of a name ("EAGLE-2", "GPT-4", "Llama-3.1"), not
 # an enumerator ("(1)", "2)"), not a year. A quantity question is answered only by a sentence
 # that states one of these.
-_QUANTITY_NUMBER = re.compile(r"(?<![\w.])(?<![A-Za-z]-)\d+(?:[.,]\d+)*")
+_QUANTITY_NUMBER = re.compile(r"(?<![A-Za-z]-)" + _NUMBER_PATTERN)
 _ENUMERATOR = re.compile(r"\(\d\)|(?<![\w.])\d\)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number of `text`, names' numbers included: what a claim must not invent."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def quantities_in(text: str) -> set[str]:

@@ -75,7 +75,8 @@ class Plan:
     """How to answer one question."""
 
     shape: str  # fact | list | comparison | metadata
-    query: str  # the question without its date phrase: what retrieval searches for
+    query: str  # what retrieval searches for: the question without its date phrase (and, for metadata, without
+    # what it asks about the paper)
     quantity: bool = False  # the answer must state a number
     naming: bool = False  # the answer is a name (a model family, a dataset, a method)
     fields: tuple[str, ...] = ()  # metadata asked for: authors, date, upvotes

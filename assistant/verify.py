@@ -18,12 +18,11 @@ import numpy as np
 
 from assistant.embed import Embedder
 from assistant.evidence import Source
-from assistant.papers import STEM, content_words, split_sentences, stems
+from assistant.papers import STEM, content_words, numbers_in, split_sentences, stems
 from assistant.tuning import Tuning
 from assistant.wellformed import base_zipf, garbled, vocabulary
 
 _CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 # Words any abstract uses to frame a claim; a sentence made only of these, the question's
 # words and the title's words restates the topic without saying anything about it.
 _FRAMING = stems(
@@ -82,10 +81,6 @@ def split_claims(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     cleaned = [(text.strip(" .;,:").strip(), numbers) for text, numbers in claims]
     return [(text if text.endswith((".", "!", "?")) else text + ".", numbers) for text, numbers in cleaned
             if any(ch.isalnum() for ch in text)]
-
-
-def numbers_in(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 @dataclass(frozen=True)
