@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.evidence import Source, choose, rank_sentences, select_sources
-from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+from assistant.grounded import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import STEM, names_in, quantities_in, split_sentences, stems
@@ -38,7 +38,9 @@ _SIDES = [
     re.compile(r"^(.+?)\s+(?:versus|vs\.?|compared? (?:to|with)|compares? (?:to|with))\s+(.+?)[?.!]*$", re.IGNORECASE),
 ]
 
-Body = Generator[str, None, tuple[list[Section], list[Source], list, str, int]]
+REGENERATE_TEMPERATURE = 0.7  # free enough to word an answer differently, low enough to stay on the evidence
+
+Body = Generator[str | Stage, None, tuple[list[Section], list[Source], list, str, int]]
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,18 @@ class Context:
     model: ChatModel
     prompts_dir: Path | None = None
     tuning: Tuning = field(default_factory=Tuning)
+    retry: int = 0  # how many times this answer was asked to be written again
 
     def prompt(self, name: str) -> Prompt:
         return load_prompt(name, self.prompts_dir)
+
+    def sampling(self, max_tokens: int, grammar: str | None = None) -> Sampling:
+        """Decoding settings for an answer. The defaults give the same answer every time; a
+        regeneration samples more freely with another seed, or it would come out the same."""
+        if self.retry:
+            return Sampling(max_tokens=max_tokens, grammar=grammar, temperature=REGENERATE_TEMPERATURE,
+                            seed=Sampling.seed + self.retry)
+        return Sampling(max_tokens=max_tokens, grammar=grammar)
 
 
 def ranked_evidence(ctx: Context, query: str, sources: list[Source], quantity: bool = False) -> list[tuple[Source, str]]:
@@ -81,7 +92,7 @@ def _acceptable_rewrite(rewritten: str, question: str, last: Turn, common_zipf: 
     return all(english_zipf(w) >= common_zipf for w in added)
 
 
-def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str, None, str]:
+def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str | Stage, None, str]:
     """The question retrieval should search for: as written when it stands on its own, else
     rewritten from the last exchange (never from older ones, which may be about anything)."""
     if not history or not is_follow_up(question):
@@ -91,7 +102,8 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
                                               question=question)
     timings: dict[str, float] = {}
     sampling = Sampling(max_tokens=ctx.tuning.rewrite_tokens, temperature=0.0)
-    text, _ = yield from generate(ctx.model, messages, sampling, timings)
+    text, _ = yield from generate(ctx.model, messages, sampling, timings, activity="reading the follow-up",
+                                  checked=False)
     rewritten = text.strip().splitlines()[0].strip() if text.strip() else ""
     return rewritten if _acceptable_rewrite(rewritten, question, last, ctx.tuning.rewrite_common_zipf) else f"{last.question} {question}"
 
@@ -139,10 +151,10 @@ def _naming(ranked: list[tuple[Source, str]], question: str, max_zipf: float) ->
 
 
 def _generate_from(ctx: Context, plan_: Plan, sources: list[Source], timings: dict[str, float], *,
-                        sentences: int, max_tokens: int, prompt: str = "answer") -> Generator[str, None, tuple]:
+                        sentences: int, max_tokens: int, prompt: str = "answer") -> Generator[str | Stage, None, tuple]:
     """Stream the model's text from the prompt filled within the context budget; returns the
     sources that fitted, the text and its token count."""
-    sampling = Sampling(max_tokens=max_tokens, grammar=citation_grammar(sentences, [s.number for s in sources]))
+    sampling = ctx.sampling(max_tokens, citation_grammar(sentences, [s.number for s in sources]))
     messages, sources = fit_sources(ctx.model, ctx.prompt(prompt), sources, {"question": plan_.query}, max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
     return sources, generated, tokens
@@ -245,7 +257,7 @@ _SHAPES = {"fact": _fact, "comparison": _comparison, "list": _list, "metadata": 
 
 
 def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5,
-        only: set[str] | None = None) -> Generator[str, None, Result]:
+        only: set[str] | None = None) -> Generator[str | Stage, None, Result]:
     """Answer a question from the collection (or only from the papers in `only`) with verified
     citations, or say it is not covered."""
     started = time.perf_counter()
@@ -254,6 +266,7 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
     timings["rewrite"] = time.perf_counter() - started
     shape = plan(query)
     lookup = shape.query
+    yield Stage("searching")
     if only:  # "this paper" means the scoped paper: name it, so retrieval can match it
         titles = "; ".join(p.title for p in ctx.store.catalog.papers(sorted(only)).values())
         lookup = f"{titles}: {lookup}"

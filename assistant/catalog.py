@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, StoreError
+from assistant.migrations import Step, script, upgrade
 from assistant.papers import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
                               spellings)
 
-SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers (
@@ -45,6 +45,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
     title, abstract, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+# Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
+UPGRADES = [Step("create the catalogue tables", script(SCHEMA))]
 _PAPER_COLUMNS = "id, title, abstract, authors, date, date_raw, upvotes, url, links"
 
 
@@ -77,18 +79,14 @@ class Catalog:
         self.db.row_factory = sqlite3.Row
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
-            version = self.get_meta("schema")
-            if version is None:
-                self.set_meta("schema", str(SCHEMA_VERSION))
-            elif int(version) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} has catalogue format {version}, this version of assistant reads format "
-                    f"{SCHEMA_VERSION}; move the data directory away and ingest your pages again"
-                )
+            upgrade(self.db, path, UPGRADES)
+        except StoreError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise StoreError(f"{path} is not a usable catalogue ({exc}); move it away to start afresh") from exc
+            raise StoreError(f"{path} cannot be read as a catalogue ({exc}). It was not changed: restore it from a "
+                             f"backup, or point --data-dir elsewhere to start a new collection") from exc
 
     def close(self) -> None:
         self.db.close()

@@ -52,21 +52,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.summarise import summarise_paper, summarise_topic
-
     if bool(args.paper) == bool(args.topic):
         raise AssistantError("give a PAPER to summarise, or --topic QUERY (not both)")
     session = session_for(settings)
     if args.topic:
-        return show(session.run(summarise_topic, args.topic), args.json)
-    return show(session.run(summarise_paper, args.paper), args.json)
+        return show(session.summarise_topic(args.topic), args.json)
+    return show(session.summarise_paper(args.paper), args.json)
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.summarise import digest
-
     session = session_for(settings)
-    return show(session.run(digest, args.page), args.json)
+    return show(session.digest(args.page), args.json)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

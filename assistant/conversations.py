@@ -11,16 +11,25 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY, title TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY, conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    question TEXT NOT NULL, answer TEXT NOT NULL, result TEXT NOT NULL, created TEXT NOT NULL
-);
-"""
+from assistant import present
+from assistant.errors import StoreError
+from assistant.migrations import Step, script, upgrade
+
+# Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
+UPGRADES = [
+    Step("create the conversation tables", script("""
+        CREATE TABLE IF NOT EXISTS conversations (
+            id INTEGER PRIMARY KEY, title TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS turns (
+            id INTEGER PRIMARY KEY, conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            question TEXT NOT NULL, answer TEXT NOT NULL, result TEXT NOT NULL, created TEXT NOT NULL
+        )""")),
+    # Summaries asked from the chat are saved too, but only answers feed follow-up questions.
+    Step("record what each turn was", script("ALTER TABLE turns ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'")),
+]
 
 
 def _now() -> str:
@@ -29,9 +38,10 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class SavedTurn:
-    question: str
+    question: str  # what the user asked, or "Summarise: <title>" for a summary
     answer: str
-    result: dict[str, object]  # Result.to_json()
+    result: dict[str, Any]  # Result.to_json()
+    kind: str = "answer"  # answer | paper | topic | digest: only answers are follow-up history
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,16 @@ class ConversationStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA foreign_keys=ON")
+            upgrade(self.db, path, UPGRADES)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(f"{path} cannot be read as saved conversations ({exc}). It was not changed: restore it "
+                             f"from a backup, or point --data-dir elsewhere") from exc
+        except StoreError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -61,16 +79,26 @@ class ConversationStore:
             cursor = self.db.execute("INSERT INTO conversations(title, created, updated) VALUES (?, ?, ?)", (title, now, now))
         return int(cursor.lastrowid or 0)
 
-    def add_turn(self, conversation: int, question: str, answer: str, result: dict[str, object]) -> None:
+    def exists(self, conversation: int) -> bool:
+        return self.db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation,)).fetchone() is not None
+
+    def add_turn(self, conversation: int, turn: SavedTurn) -> None:
         with self.db:
             now = _now()
-            self.db.execute("INSERT INTO turns(conversation, question, answer, result, created) VALUES (?, ?, ?, ?, ?)",
-                            (conversation, question, answer, json.dumps(result), now))
+            self.db.execute("INSERT INTO turns(conversation, question, answer, result, created, kind)"
+                            " VALUES (?, ?, ?, ?, ?, ?)",
+                            (conversation, turn.question, turn.answer, json.dumps(turn.result), now, turn.kind))
             self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
 
     def rename(self, conversation: int, title: str) -> None:
         with self.db:
             self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation))
+
+    def drop_last_turn(self, conversation: int) -> None:
+        """Forget the newest turn (its answer is being written again)."""
+        with self.db:
+            self.db.execute("DELETE FROM turns WHERE id = (SELECT MAX(id) FROM turns WHERE conversation = ?)",
+                            (conversation,))
 
     def delete(self, conversation: int) -> None:
         with self.db:
@@ -88,26 +116,40 @@ class ConversationStore:
         return "" if row is None else str(row["title"])
 
     def turns(self, conversation: int) -> list[SavedTurn]:
-        rows = self.db.execute("SELECT question, answer, result FROM turns WHERE conversation = ? ORDER BY id", (conversation,))
-        return [SavedTurn(r["question"], r["answer"], json.loads(r["result"])) for r in rows]
+        rows = self.db.execute("SELECT question, answer, result, kind FROM turns WHERE conversation = ? ORDER BY id",
+                               (conversation,))
+        return [SavedTurn(r["question"], r["answer"], json.loads(r["result"]), r["kind"]) for r in rows]
 
 
 def to_markdown(title: str, turns: list[SavedTurn]) -> str:
-    """A conversation as a Markdown document: each question, the verified answer, its sources."""
+    """A conversation as a Markdown document: each question or summary, the verified answer,
+    its sources, and the sentences verification removed with the reason for each."""
     lines = [f"# {title}", ""]
     for turn in turns:
-        lines += [f"## {turn.question}", "", turn.answer, ""]
-        sources = turn.result.get("sources") or []
+        result = turn.result
+        lines += [f"## {turn.question}", ""]
+        if result.get("status") == "not_covered":
+            lines += [present.not_covered(result), ""]
+            lines += [f"- {paper['title']} — {present.meta_line(paper)}" for paper in result.get("closest") or []]
+            lines.append("")
+            continue
+        for section in result.get("sections") or []:
+            if section.get("heading"):
+                lines += [f"### {section['heading']}", ""]
+            lines += [present.section_body(section, lambda c: " ".join([c["text"], *(f"[{n}]" for n in c["citations"])])), ""]
+        if result.get("extractive"):
+            lines += [f"*{present.QUOTED}*", ""]
+        sources = result.get("sources") or []
         if sources:
             lines.append("Sources:")
-            for source in sources:  # type: ignore[union-attr]
-                meta = " · ".join(str(x) for x in (source.get("date") or source.get("date_raw"),
-                                                  f"{source['authors']} authors" if source.get("authors") else None) if x)
-                link = next((l["url"] for l in source.get("links") or []), source.get("url"))
-                lines.append(f"{source['number']}. {source['title']}" + (f" ({meta})" if meta else "") + (f" — {link}" if link else ""))
+            for source in sources:
+                link = next((link["url"] for link in source.get("links") or []), source.get("url"))
+                lines.append(f"{source['number']}. {source['title']} ({present.meta_line(source)})"
+                             + (f" — {link}" if link else ""))
             lines.append("")
-        dropped = turn.result.get("dropped") or []
+        dropped = result.get("dropped") or []
         if dropped:
-            lines.append("Removed by verification: " + " ".join(f"~~{d['text']}~~" for d in dropped))  # type: ignore[index]
+            lines.append(f"{present.REMOVED} ({len(dropped)}):")
+            lines += [f"- ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -14,12 +14,21 @@ from assistant.embed import Embedder
 from assistant.errors import AssistantError
 from assistant.evidence import Source, cosine_matrix
 from assistant.llm import ChatModel, Sampling
-from assistant.papers import Paper
+from assistant.papers import Paper, split_sentences
 from assistant.prompts import Prompt
 from assistant.tuning import Tuning
 from assistant.verify import Claim, verify
 
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a pipeline is, yielded between the text pieces so a front end can say so:
+    "searching", "writing", "checking" (with the number of sentences to check)."""
+
+    name: str
+    count: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class Section:
     bullets: bool = False  # one claim per line (findings, digest entries) instead of prose
 
     def to_json(self) -> dict[str, object]:
-        return {"heading": self.heading, "sentences": [c.to_json() for c in self.claims]}
+        return {"heading": self.heading, "bullets": self.bullets, "sentences": [c.to_json() for c in self.claims]}
 
     def body(self, render: Callable[[Claim], str]) -> str:
         if self.bullets:
@@ -158,17 +167,22 @@ def fit_sources(model: ChatModel, prompt: Prompt, sources: list[Source], values:
             )
 
 
-def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Sampling,
-             timings: dict[str, float]) -> Generator[str, None, tuple[str, int]]:
+def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Sampling, timings: dict[str, float], *,
+             activity: str = "writing", checked: bool = True) -> Generator[str | Stage, None, tuple[str, int]]:
     """Stream the model's pieces; returns (full text, number of pieces). Time spent is added
-    to `timings["generate"]`, so several generations in one result add up."""
+    to `timings["generate"]`, so several generations in one result add up. Stages announce
+    the writing and, when verification follows (`checked`), how many sentences it checks."""
     started = time.perf_counter()
     pieces: list[str] = []
+    yield Stage(activity)
     for piece in model.stream(messages, sampling):
         pieces.append(piece)
         yield piece
     timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - started
-    return "".join(pieces), len(pieces)
+    text = "".join(pieces)
+    if checked:
+        yield Stage("checking", len(split_sentences(text)))
+    return text, len(pieces)
 
 
 def evidence_claim(source: Source, sentence: str, origin: str = "evidence") -> Claim:

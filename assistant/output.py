@@ -15,6 +15,7 @@ from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assistant import present
 from assistant.papers import Paper
 
 if TYPE_CHECKING:
@@ -60,13 +61,8 @@ class RichProgress:
 
 
 def meta_line(paper: Paper) -> str:
-    """`2024-03-11 · 2 authors · 3 upvotes · daily-papers-apr17.txt` (only what is known)."""
-    parts = [paper.date or paper.date_raw or "date unknown"]
-    if paper.authors is not None:
-        parts.append(f"{paper.authors} author{'s' if paper.authors != 1 else ''}")
-    if paper.upvotes is not None:
-        parts.append(f"{paper.upvotes} upvotes")
-    return " · ".join(parts)
+    """`2024-03-11 · 2 authors · 3 upvotes` (only what is known), worded as everywhere else."""
+    return present.meta_line(paper.to_json())
 
 
 def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -> None:
@@ -154,42 +150,33 @@ def _source_line(number: int, paper: Paper) -> str:
         f" · {escape(links)}" if links else "") + f" · {paper.id}[/]"
 
 
-def date_phrase(filters: dict[str, str]) -> str:
-    """" from 2024-01-01 to 2024-12-31", " since …", " up to …" or "" for a question's date range."""
-    since, until = filters.get("since"), filters.get("until")
-    if since and until:
-        return f" from {since} to {until}"
-    return f" since {since}" if since else (f" up to {until}" if until else "")
-
-
 def print_result(result: Result) -> None:
     """A verified answer or summary, its numbered sources, and what verification removed."""
+    data = result.to_json()
     if result.status == "not_covered":
-        dated = date_phrase(result.filters)
-        out.print(f"[yellow]The collection has no papers{dated} on this question, so there is no answer.[/]"
-                  " The closest papers are:")
+        out.print(f"[yellow]{escape(present.not_covered(data))}[/]")
         for paper in result.closest:
             out.print(f"  • {escape(paper.title)} [dim]— {escape(meta_line(paper))} · {paper.id}[/]")
         return
     if result.standalone:
         err.print(f"[dim]Searched for: {escape(result.standalone)}[/]")
-    if result.kind != "answer":
-        label = {"paper": "Summary of", "topic": "What the collection says about", "digest": "Digest of"}[result.kind]
-        out.print(f"[bold]{label}: {escape(result.query)}[/]")
-    for section in result.sections:
-        if section.heading:
-            out.print(f"\n[bold]{escape(section.heading)}[/]")
-        out.print(section.body(
-            lambda claim: escape(claim.text) + " [cyan]" + escape("".join(f"[{n}]" for n in claim.citations)) + "[/]"
+    title = present.heading(data)
+    if title:
+        out.print(f"[bold]{escape(title)}[/]")
+    for section in data["sections"]:  # type: ignore[union-attr]
+        if section["heading"]:
+            out.print(f"\n[bold]{escape(section['heading'])}[/]")
+        out.print(present.section_body(
+            section, lambda claim: escape(claim["text"]) + " [cyan]" + escape("".join(f"[{n}]" for n in claim["citations"])) + "[/]"
         ))
     if result.extractive:
-        out.print("[dim](Quoted from the sources: no generated sentence passed verification.)[/]")
+        out.print(f"[dim]({present.QUOTED})[/]")
     out.print("\n[bold]Sources[/]")
     for source in result.cited_sources():
         out.print(_source_line(source.number, source.paper))
     if result.dropped:
-        out.print(f"\n[dim]Removed by verification ({len(result.dropped)}):[/]")
-        for claim in result.dropped:
-            out.print(f"[dim]  ✗ {escape(claim.render())} — {escape(claim.reason or '')}[/]")
+        out.print(f"\n[dim]{present.REMOVED} ({len(result.dropped)}):[/]")
+        for claim in data["dropped"]:  # type: ignore[union-attr]
+            out.print(f"[dim]  ✗ {escape(present.dropped_line(claim))}[/]")
     speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
     err.print(f"[dim]{result.timings.get('total', 0.0):.1f} s · {result.tokens} tokens at {speed:.0f}/s · {escape(result.model)}[/]")

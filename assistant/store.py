@@ -6,7 +6,10 @@ message that says how to rebuild, instead of silently mixing two vector spaces.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from assistant.catalog import Catalog
 from assistant.config import Settings
@@ -43,12 +46,31 @@ class Store:
         self.catalog.close()
 
 
+def ensure_writable(data_dir: Path) -> None:
+    """Refuse, before anything is opened, a data directory that cannot be written: SQLite
+    would otherwise fail half-way with a raw error. The user's files are left as they are."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+        locked = [p.name for p in data_dir.glob("*.sqlite3") if not os.access(p, os.W_OK)]
+        if locked:
+            raise PermissionError(f"{', '.join(locked)} cannot be written")
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write to the data directory {data_dir} ({exc.strerror or exc}). assistant keeps its index and "
+            "conversations there: make it writable, or choose another directory with --data-dir or "
+            "ASSISTANT_DATA_DIR. Nothing in it was changed."
+        ) from exc
+
+
 def open_store(settings: Settings, *, embedder: Embedder | None = None, vectors: VectorStore | None = None,
                allow_new_embedder: bool = False) -> Store:
     """Open (creating if needed) the store in `settings.data_dir`.
 
     `allow_new_embedder` is for reindex, which exists to switch embedders.
     """
+    ensure_writable(settings.data_dir)
     catalog = Catalog(settings.catalog_path)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedder)
     stored = catalog.get_meta(EMBEDDER_KEY)

@@ -14,7 +14,7 @@ import numpy as np
 from assistant.answer import Context, ranked_evidence
 from assistant.errors import AssistantError
 from assistant.evidence import Source, choose, cosine_matrix, select_sources
-from assistant.grounded import (Result, Section, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+from assistant.grounded import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import Sampling
 from assistant.papers import Paper, split_sentences
@@ -58,7 +58,7 @@ def key_findings(sentences: list[str], limit: int) -> list[str]:
     return [sentences[i] for i in chosen]
 
 
-def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
+def summarise_paper(ctx: Context, query: str) -> Generator[str | Stage, None, Result]:
     """TL;DR (generated and verified, or the central sentence) and key findings (quoted)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -79,12 +79,13 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str, None, Result]:
                   model=ctx.model.name, timings=timings, tokens=tokens)
 
 
-def summarise_topic(ctx: Context, topic: str) -> Generator[str, None, Result]:
+def summarise_topic(ctx: Context, topic: str) -> Generator[str | Stage, None, Result]:
     """What the collection says about a topic: verified sentences, then one quoted sentence
     for every source the generated text left out."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     t = ctx.tuning
+    yield Stage("searching")
     result = search(ctx.store, topic, t, k=TOPIC_K)
     if not result.covered:
         return Result(kind="topic", query=topic, status="not_covered", closest=[h.paper for h in result.hits],
@@ -139,7 +140,7 @@ def _theme_names(papers: list[Paper], groups: list[list[int]]) -> list[str]:
     return names
 
 
-def digest(ctx: Context, page: str) -> Generator[str, None, Result]:
+def digest(ctx: Context, page: str) -> Generator[str | Stage, None, Result]:
     """A digest of one saved page: papers grouped into themes, each theme introduced by the
     model (verified) and each paper summed up by its central sentence."""
     started = time.perf_counter()

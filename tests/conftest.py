@@ -119,12 +119,14 @@ class ScriptedModel:
         self.n_ctx = n_ctx
         self.name = name
         self.calls: list[list[dict[str, str]]] = []
+        self.samplings: list[object] = []
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1
 
     def stream(self, messages, sampling):  # noqa: ANN001, ANN201 - ChatModel protocol
         self.calls.append(messages)
+        self.samplings.append(sampling)
         for word in self.script.split(" "):
             yield word + " "
 

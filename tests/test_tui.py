@@ -3,17 +3,19 @@ slow model where timing matters (cancelling), and snapshots of the key screens."
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Markdown, OptionList
+from textual.widgets import DataTable, Input, Markdown, Static
 
 from assistant.config import Settings
 from assistant.store import Store
-from assistant.tui.app import AssistantApp
-from assistant.tui.screens import BrowserScreen, PaperScreen
+from assistant.conversations import to_markdown
+from assistant.tui.app import AssistantApp, help_sections
+from assistant.tui.screens import BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen, keys_table
 from assistant.tui.widgets import AnswerBlock, StatusBar
 from tests.conftest import ScriptedModel
 
@@ -42,19 +44,22 @@ async def wait_until(pilot, condition, seconds: float = 60.0) -> None:  # noqa: 
 
 
 async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: ANN001
-    await wait_until(pilot, lambda: app.session is not None)
+    """Ask once the model is ready, and wait until the answer and its sources are drawn."""
+    await wait_until(pilot, lambda: app.model_ready)
     app.query_one("#question", Input).value = question
     await pilot.press("enter")
-
-    def drawn() -> bool:  # the result is set before its sources are drawn: wait for both
-        blocks = app.query(AnswerBlock)
-        if not blocks or blocks.last().result is None:
-            return False
-        block = blocks.last()
-        return block.result["status"] != "answered" or bool(block.query_one(".sources", OptionList).display)
-
-    await wait_until(pilot, drawn)
+    await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
     return app.query(AnswerBlock).last()
+
+
+async def start_slow_answer(app: AssistantApp, pilot) -> AnswerBlock:  # noqa: ANN001
+    """Ask, and return once the draft is streaming (the answer is not finished)."""
+    await wait_until(pilot, lambda: app.model_ready)
+    app.query_one("#question", Input).value = QUESTION
+    await pilot.press("enter")
+    block = app.query(AnswerBlock).last()
+    await wait_until(pilot, lambda: len(block.query_one(".answer", Markdown).source) > 10)
+    return block
 
 
 @pytest.fixture
@@ -76,26 +81,23 @@ async def test_ask_with_the_real_model_and_open_a_source(app_factory, real_model
         sources = block.query_one(".sources")
         assert sources.display and sources.option_count >= 1
         sources.focus()
-        await pilot.press("down", "enter")  # keyboard: highlight the first source and open it
+        await pilot.press("enter")  # keyboard: the first source is highlighted as soon as it is drawn
         await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
         paper = app.screen
         assert "Vary-toy" in paper.paper.abstract
         assert any(span.style for span in paper.abstract().spans)  # cited sentences highlighted
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, PaperScreen))
+        assert app.focused is app.query_one("#question")  # typing goes to the question box again
 
 
 async def test_escape_cancels_and_keeps_what_was_typed(app_factory) -> None:
     app = app_factory(SlowModel("Vary-toy reaches 65.6% ANLS on DocVQA [1]. " * 5))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.session is not None)
-        app.query_one("#question", Input).value = QUESTION
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.query_one(AnswerBlock).query_one(".answer", Markdown).source) > 10)
+        block = await start_slow_answer(app, pilot)
         app.query_one("#question", Input).value = "a follow-up being typed"
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not app.answering, 10)
-        block = app.query_one(AnswerBlock)
+        await wait_until(pilot, lambda: not app.worker_busy and block.finished, 10)
         assert block.result is None and "Cancelled" in block.query_one(".answer", Markdown).source
         assert app.query_one("#question", Input).value == "a follow-up being typed"
         assert app.history == []  # a cancelled answer is not part of the conversation
@@ -125,7 +127,7 @@ async def test_export_and_reopen_after_restart(app_factory, sample_store: Store,
     async with app.run_test(size=(100, 30)) as pilot:
         first = await ask(app, pilot, QUESTION)
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: any((tmp_path / "tui-data" / "exports").glob("*.md")))
     exports = list((tmp_path / "tui-data" / "exports").glob("*.md"))
     assert len(exports) == 1
     markdown = exports[0].read_text()
@@ -136,7 +138,7 @@ async def test_export_and_reopen_after_restart(app_factory, sample_store: Store,
     async with again.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: again.session is not None)
         await pilot.press("ctrl+o")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: isinstance(again.screen, ConversationsScreen))
         await pilot.press("enter")
         await wait_until(pilot, lambda: again.query(AnswerBlock) and again.query_one(AnswerBlock).result is not None)
         reopened = again.query_one(AnswerBlock)
@@ -163,7 +165,7 @@ async def _answered(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await ask(app, pilot, QUESTION)
     steady(app)
-    await pilot.pause(0.2)
+    await pilot.pause()
 
 
 def test_snapshot_chat_with_answer(snap_compare, sample_store: Store, tmp_path: Path) -> None:
@@ -175,10 +177,10 @@ def test_snapshot_paper_view(snap_compare, sample_store: Store, tmp_path: Path) 
         await _answered(pilot)
         block = pilot.app.query_one(AnswerBlock)
         block.query_one(".sources").focus()
-        await pilot.press("down", "enter")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PaperScreen))
         steady(pilot.app)
-        await pilot.pause(0.2)
+        await pilot.pause()
 
     assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(100, 30), run_before=open_paper)
 
@@ -190,6 +192,178 @@ def test_snapshot_browser(snap_compare, sample_store: Store, tmp_path: Path) -> 
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen))
         await pilot.press(*"diffusion")
         steady(pilot.app)
-        await pilot.pause(0.3)
+        await pilot.pause()
 
     assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(100, 30), run_before=browse)
+
+
+# -- nothing crashes while an answer is being written ---------------------------------------------
+def slow_app(app_factory) -> AssistantApp:  # noqa: ANN001
+    return app_factory(SlowModel("Vary-toy reaches 65.6% ANLS on DocVQA [1]. " * 5))
+
+
+async def test_new_chat_while_an_answer_is_written(app_factory) -> None:
+    app = slow_app(app_factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_slow_answer(app, pilot)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.worker_busy, 20)
+        assert not app.query(AnswerBlock) and app.history == [] and app.conversation is None
+        block = await ask(app, pilot, QUESTION)  # the model is free again
+        assert block.result is not None and len(app.history) == 1
+
+
+async def test_open_a_conversation_and_quit_while_an_answer_is_written(app_factory) -> None:
+    app = slow_app(app_factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, QUESTION)
+        await start_slow_answer(app, pilot)
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.query(AnswerBlock)) == 1 and app.query_one(AnswerBlock).finished)
+        assert len(app.history) == 1  # the cancelled answer is neither shown nor remembered
+        await start_slow_answer(app, pilot)
+        await pilot.press("ctrl+q")
+    assert app.return_code in (0, None)
+
+
+async def test_deleting_asks_first_and_the_open_conversation_starts_afresh(app_factory) -> None:
+    app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, QUESTION)
+        first = app.conversation
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        assert app.conversations.exists(first)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.conversations.exists(first))
+        await pilot.press("escape")
+        assert app.conversation is None and not app.query(AnswerBlock)
+        await ask(app, pilot, QUESTION)  # saved in a new conversation, no foreign-key error
+        assert app.conversation is not None and len(app.conversations.turns(app.conversation)) == 1
+
+
+# -- keys work where the user is -----------------------------------------------------------------
+async def test_keys_reach_the_app_from_the_question_box(app_factory, sample_store: Store) -> None:
+    app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, QUESTION)
+        box = app.query_one("#question", Input)
+        assert app.focused is box
+        await pilot.press("?")
+        assert box.value == "?" and not isinstance(app.screen, HelpScreen)  # "?" is typed
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is box)
+        box.value = ""
+        await pilot.press("up")
+        assert box.value == QUESTION  # Up recalls the last question
+        await pilot.press("down")
+        assert box.value == ""
+        # "ask about this paper", then ctrl+x in the question box goes back to the whole collection
+        paper_id = app.query_one(AnswerBlock).result["sources"][0]["id"]
+        app.open_paper(paper_id)
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.scope == {paper_id} and app.focused is box)
+        box.value = "typed"
+        await pilot.press("ctrl+x")
+        assert app.scope is None and box.value == "typed"
+
+
+async def test_browser_ctrl_d_flips_the_order_from_the_filter(app_factory) -> None:
+    app = app_factory(ScriptedModel(""))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        screen = app.screen
+        await pilot.press(*"diffusion")
+        await pilot.press("home")
+        assert screen.newest_first
+        await pilot.press("ctrl+d")
+        assert not screen.newest_first and screen.query_one(Input).value == "diffusion"
+
+
+async def test_summary_is_saved_in_the_conversation_and_regenerate_replaces_the_answer(app_factory) -> None:
+    model = ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1].")
+    app = app_factory(model)
+    async with app.run_test(size=(100, 30)) as pilot:
+        block = await ask(app, pilot, QUESTION)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(app.query(AnswerBlock)) == 1 and app.query_one(AnswerBlock) is not block
+                         and app.query_one(AnswerBlock).finished)
+        assert model.samplings[-1].seed != model.samplings[0].seed  # written again, differently
+        assert len(app.conversations.turns(app.conversation)) == 1 and len(app.history) == 1
+        await pilot.press("ctrl+y")
+        assert QUESTION in app.clipboard and "Sources:" in app.clipboard
+        paper_id = app.query_one(AnswerBlock).result["sources"][0]["id"]
+        app.open_paper(paper_id)
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(app.query(AnswerBlock)) == 2 and app.query(AnswerBlock).last().finished)
+        assert app.focused is app.query_one("#question")
+        turns = app.conversations.turns(app.conversation)
+        assert [t.kind for t in turns] == ["answer", "paper"] and len(app.history) == 1
+        markdown = to_markdown("t", turns)
+        assert "## Summarise: " in markdown and markdown.count("Sources:") == 2
+
+
+async def test_activity_line_says_what_is_happening(app_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    original = AssistantApp.show_activity
+    monkeypatch.setattr(AssistantApp, "show_activity", lambda self, job, text: (seen.append(text), original(self, job, text)))
+    app = slow_app(app_factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, QUESTION)
+        await wait_until(pilot, lambda: not app.worker_busy)
+        assert app.query_one(StatusBar).activity == ""
+    assert seen[0] == "searching…" and "writing…" in seen
+    assert any(re.fullmatch(r"writing… \(\d+ tokens\)", s) for s in seen)
+    assert any(re.fullmatch(r"checking \d+ sentences?…", s) for s in seen)
+
+
+# -- start-up errors --------------------------------------------------------------------------------
+async def test_a_bad_model_leaves_browsing_working(sample_store: Store, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("not a model")
+    settings = Settings(data_dir=tmp_path / "tui-data", seed_bundled=False, model=str(bad))
+    app = AssistantApp(settings, store=sample_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one("#error", Static)
+        await wait_until(pilot, lambda: panel.display)
+        text = str(panel.render())
+        assert str(bad) in text and "--model" in text and "ctrl+b" in text
+        assert app.query_one("#question", Input).disabled
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+
+
+def test_an_unwritable_data_directory_is_refused_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(["--data-dir", str(blocker / "data")])
+    err = capsys.readouterr().err
+    assert code != 0 and "cannot write to the data directory" in err and "Traceback" not in err
+    assert "move" not in err and blocker.read_text() == ""
+
+
+# -- help matches the bindings, and the README matches the help ---------------------------------------
+def test_help_and_readme_are_built_from_the_bindings() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for title, bindings in help_sections():
+        table = keys_table(bindings)
+        assert table in readme, f"README key table for {title!r} is out of date:\n{table}"
+        for binding in bindings:
+            assert binding.key.split(",")[0].replace("question_mark", "?") in table

@@ -1,15 +1,19 @@
-"""The terminal chat. It talks to `Session` only: no retrieval or model logic lives here.
+"""The terminal chat. It talks to `Session` only: no retrieval, store or model logic lives here.
 
 Slow work (opening and first-indexing the store, loading the model, answering) runs in worker
-threads; widgets are touched from them only through `call_from_thread`.
+threads; widgets are touched from them only through `call_from_thread`. Every action stays
+safe while an answer is being written: an answer belongs to a `Job`, and cancelling a job (by
+escape, a new chat, opening another conversation or quitting) is the one way an answer stops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -18,21 +22,33 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
+from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
-from assistant.conversations import ConversationStore, to_markdown
+from assistant.conversations import ConversationStore, SavedTurn, to_markdown
 from assistant.errors import AssistantError
-from assistant.grounded import Result
-from assistant.llm import ChatModel
-from assistant.session import Session, Stream
-from assistant.store import Store
+from assistant.grounded import Result, Stage
+from assistant.llm import ChatModel, ModelError
+from assistant.session import Session, StageListener, Stream
+from assistant.store import Store, ensure_writable
 from assistant.tui.render import cited_sentences
 from assistant.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
-from assistant.tui.widgets import AnswerBlock, Draft, SourceChosen, StatusBar
+from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, SourceChosen, StatusBar
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
+# Actions that change the chat: off while another screen (paper, browser, help) is on top.
+CHAT_ACTIONS = {"new_chat", "browse", "conversations", "export", "regenerate", "copy_answer", "clear_scope", "cancel"}
+NOTES = """\
+## Elsewhere
+
+- `enter` in the question box asks; `tab` moves between the question, answers and source lists.
+- `enter` on a source opens the paper with the cited sentences highlighted; clicking a citation such as **[1]** does the same.
+- `ctrl+p` opens the command palette.
+- Sentences that failed verification are listed, struck through, under "Removed by verification", each with its reason.
+"""
 
 
 class AssistantCommands(Provider):
@@ -43,6 +59,8 @@ class AssistantCommands(Provider):
         ("Browse papers", "browse", "Filter and open any paper in the collection"),
         ("Saved conversations", "conversations", "Open, rename or delete a conversation"),
         ("Export conversation", "export", "Save this conversation as Markdown with its sources"),
+        ("Regenerate the last answer", "regenerate", "Write the last answer again"),
+        ("Copy the last answer", "copy_answer", "Copy the last answer and its sources to the clipboard"),
         ("Stop asking about one paper", "clear_scope", "Ask the whole collection again"),
         ("Help: keys", "help", "Show every key"),
     ]
@@ -60,7 +78,7 @@ class AssistantCommands(Provider):
 
 
 class ProgressAdapter:
-    """The index's Progress protocol, shown in the app's progress bar from a worker thread."""
+    """The index's Progress protocol, shown in the progress bar and status line from a worker."""
 
     def __init__(self, app: AssistantApp) -> None:
         self.app = app
@@ -75,86 +93,158 @@ class ProgressAdapter:
         self.app.call_from_thread(self.app.progress_stop)
 
 
+@dataclass
+class Job:
+    """One answer being written: where it is shown, which conversation it belongs to, and
+    whether it was cancelled (checked by the worker between pieces and before saving)."""
+
+    block: AnswerBlock
+    question: str  # what is saved as the turn's question
+    kind: str  # answer | paper: only answers feed follow-ups
+    conversation: int | None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    tokens: int = 0
+
+
+class ChatScreen(Screen[None]):
+    """The chat itself; whenever a screen on top of it closes, typing goes to the question box."""
+
+    def on_screen_resume(self) -> None:
+        box = self.query_one("#question", Input)
+        if not box.disabled:
+            box.focus()
+
+
 class AssistantApp(App[None]):
     TITLE = "assistant"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {AssistantCommands}
+    # Priority bindings reach the app before the question box or the browser's filter, which
+    # would otherwise take ctrl+x (cut) and ctrl+d (delete) for themselves.
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel answer"),
-        Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("ctrl+b", "browse", "Papers"),
-        Binding("ctrl+o", "conversations", "Conversations"),
-        Binding("ctrl+s", "export", "Export"),
-        Binding("ctrl+x", "clear_scope", "Unscope", show=False),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "cancel", "Cancel answer", priority=True, tooltip="stop the answer being written (what you typed stays)"),
+        Binding("ctrl+n", "new_chat", "New chat", priority=True, tooltip="start a new conversation"),
+        Binding("ctrl+b", "browse", "Papers", priority=True, tooltip="browse, filter and open every paper"),
+        Binding("ctrl+o", "conversations", "Conversations", priority=True, tooltip="saved conversations: open, rename, delete"),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, tooltip="write the last answer again"),
+        Binding("ctrl+y", "copy_answer", "Copy", show=False, priority=True, tooltip="copy the last answer and its sources"),
+        Binding("ctrl+s", "export", "Export", show=False, priority=True, tooltip="export this conversation to Markdown"),
+        Binding("ctrl+x", "clear_scope", "Whole collection", show=False, priority=True,
+                tooltip="ask the whole collection again (after \"ask about this paper\")"),
+        Binding("f1", "help", "Help", priority=True, tooltip="this help"),
+        Binding("question_mark", "help", "Help", show=False, tooltip="this help, when the question box is not focused"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="quit"),
     ]
 
     def __init__(self, settings: Settings, *, store: Store | None = None, model: ChatModel | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.session: Session | None = None
+        self.model_ready = False
         self._store, self._model = store, model
         self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3")
         self.conversation: int | None = None
         self.history: list[Turn] = []
         self.scope: set[str] | None = None
-        self.cancel_event = threading.Event()
-        self.answering = False
+        self.job: Job | None = None  # the answer being written, if any
+        self.retries = 0  # regenerations so far: each one samples with another seed
+        self.worker_busy = False  # the model is in use until the last job's worker returns
 
     # -- layout and start-up ------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return ChatScreen()
+
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
+        yield Static("", id="error")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="scope")
-        yield Input(placeholder="Ask about your papers…   (F1: keys, ctrl+p: commands)", id="question")
+        yield QuestionInput(placeholder="Ask about your papers…   (F1: keys, ctrl+p: commands)", id="question")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#progress").display = False
-        self.query_one("#scope").display = False
+        for hidden in ("#progress", "#scope", "#error"):
+            self.query_one(hidden).display = False
         self.query_one("#question", Input).focus()
         self.start_session()
 
     @work(thread=True, exclusive=True, group="startup")
     def start_session(self) -> None:
-        """Open the store (indexing the bundled pages on first use) and load the model."""
-        from assistant.index import prepare
-        from assistant.store import open_store
-
+        """Open the store (indexing the bundled pages on first use), then load the model. A model
+        that cannot load leaves browsing and conversations working, with asking turned off."""
         status = self.query_one(StatusBar)
         try:
-            self.call_from_thread(setattr, status, "activity", "opening the collection…")
-            store = self._store or open_store(self.settings)
-            prepare(store, ProgressAdapter(self))
-            papers = store.catalog.counts()["papers"]
-            self.call_from_thread(setattr, status, "papers", papers)
-            self.call_from_thread(setattr, status, "activity", "loading the model…")
-            session = Session(self.settings, store, self._model)
-            session.model.count_tokens("warm up")  # loads the weights now, not on the first question
-            self.session = session
-            self.call_from_thread(setattr, status, "model", session.model.name)
-            self.call_from_thread(setattr, status, "activity", "")
-            if papers == 0:
-                self.call_from_thread(self.notify, "The collection is empty: add pages with `assistant ingest PATH`.",
-                                      severity="warning", timeout=10)
+            session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model)
         except AssistantError as exc:
-            self.call_from_thread(setattr, status, "activity", "not ready")
-            self.call_from_thread(self.notify, str(exc), title="Cannot start", severity="error", timeout=30)
+            self.call_from_thread(self.show_error, f"Cannot open the collection: {exc}")
+            self.call_from_thread(setattr, status, "model", "not loaded")
+            return
+        papers = session.paper_count()
+        self.session = session
+        self.call_from_thread(setattr, status, "papers", papers)
+        self.call_from_thread(setattr, status, "activity", "loading the model…")
+        try:
+            name = session.load_model()
+        except ModelError as exc:
+            self.call_from_thread(self.model_failed, str(exc))
+            return
+        finally:
+            self.call_from_thread(setattr, status, "activity", "")
+        self.model_ready = True
+        self.call_from_thread(setattr, status, "model", name)
+        if papers == 0:
+            self.call_from_thread(self.notify, "The collection is empty: add pages with `assistant ingest PATH`.",
+                                  severity="warning", timeout=10)
+
+    def show_error(self, message: str) -> None:
+        panel = self.query_one("#error", Static)
+        panel.update(message)
+        panel.display = True
+
+    def model_failed(self, reason: str) -> None:
+        """A lasting panel that says what is wrong and what to do; asking is off until restart."""
+        self.query_one(StatusBar).model = "no model"
+        self.show_error(f"Cannot load the model: {reason}\n"
+                        "Asking is off. Browsing papers (ctrl+b) and saved conversations (ctrl+o) still work. "
+                        "To ask, quit (ctrl+q) and start again with --model PATH.gguf pointing to a GGUF file, "
+                        "or without --model to use the bundled one.")
+        box = self.query_one("#question", Input)
+        box.placeholder = "Asking is off: the model could not be loaded (see above)"
+        box.disabled = True
 
     def progress_start(self, description: str, total: int) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=total, progress=0)
-        self.query_one(StatusBar).activity = description.lower() + "…"
+        status = self.query_one(StatusBar)
+        status.indexing = (0, total)
+        status.activity = description.lower() + "…"
 
     def progress_advance(self, amount: int) -> None:
-        self.query_one("#progress", ProgressBar).advance(amount)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.advance(amount)
+        status = self.query_one(StatusBar)
+        if status.indexing is not None:
+            status.indexing = (int(bar.progress), status.indexing[1])
 
     def progress_stop(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
+        status = self.query_one(StatusBar)
+        status.indexing = None
+        status.activity = ""
+
+    # -- which keys apply ---------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Chat actions apply on the chat screen only; escape only while an answer is written,
+        ctrl+x only while scoped to one paper (elsewhere the key does what the widget does)."""
+        if action in CHAT_ACTIONS and not isinstance(self.screen, ChatScreen):
+            return False
+        if action == "cancel":
+            return self.job is not None
+        if action == "clear_scope":
+            return self.scope is not None
+        return True
 
     # -- asking -------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -163,95 +253,182 @@ class AssistantApp(App[None]):
         question = event.value.strip()
         if not question:
             return
-        if self.session is None:
-            self.notify("Still getting ready (see the status bar); try again in a moment.", severity="warning")
-            return
-        if self.answering:
-            self.notify("An answer is being written: wait, or press escape to cancel it.", severity="warning")
+        if not self.can_ask():
             return
         event.input.value = ""
+        self.query_one(QuestionInput).remember(question)
         only = self.scope
-        self.start_answer(question, lambda session: session.ask(question, list(self.history), only=only), question)
+        history = list(self.history)
+        self.start_job(question, "answer", lambda s, on_stage: s.ask(question, history, only=only, on_stage=on_stage))
 
-    def start_answer(self, label: str, make: Callable[[Session], Stream[Result]], question: str | None) -> None:
-        block = AnswerBlock(label)
+    def can_ask(self) -> bool:
+        """Whether the model is free; says why not when it is not."""
+        if self.session is None or not self.model_ready:
+            self.notify("Still getting ready (see the status bar); try again in a moment.", severity="warning")
+            return False
+        if self.job is not None:
+            self.notify("An answer is being written: wait, or press escape to cancel it.", severity="warning")
+            return False
+        if self.worker_busy:
+            self.notify("Stopping the cancelled answer; try again in a moment.", severity="warning")
+            return False
+        return True
+
+    def start_job(self, question: str, kind: str, make: Callable[[Session, StageListener], Stream[Result]],
+                  label: str = "You") -> None:
+        block = AnswerBlock(question, label=label)
         chat = self.query_one("#chat", VerticalScroll)
         chat.mount(block)
         chat.scroll_end(animate=False)
-        self.answering = True
-        self.cancel_event.clear()
-        self.answer_worker(block, make, question)
+        self.job = Job(block, question, kind, self.conversation)
+        self.worker_busy = True
+        self.answer_worker(self.job, make)
 
     @work(thread=True, group="answer")
-    def answer_worker(self, block: AnswerBlock, make: Callable[[Session], Stream[Result]], question: str | None) -> None:
+    def answer_worker(self, job: Job, make: Callable[[Session, StageListener], Stream[Result]]) -> None:
         assert self.session is not None
-        chat = self.query_one("#chat", VerticalScroll)
         try:
-            stream = make(self.session)
+            stream = make(self.session, lambda stage: self.tell(self.show_stage, job, stage))
             pending: list[str] = []
             flushed = time.monotonic()
             for piece in stream:
-                if self.cancel_event.is_set():
+                if job.cancelled.is_set():
                     stream.close()
-                    self.call_from_thread(block.show_cancelled)
                     return
                 pending.append(piece)
+                job.tokens += 1
                 # post_message does not wait for the UI; batching keeps redraws to ~20 a second
                 if time.monotonic() - flushed > DRAFT_INTERVAL:
-                    block.post_message(Draft("".join(pending)))
+                    job.block.post_message(Draft("".join(pending)))
+                    self.tell(self.show_activity, job, f"writing… ({job.tokens} tokens)")
                     pending, flushed = [], time.monotonic()
             if pending:
-                block.post_message(Draft("".join(pending)))
-            result = stream.result.to_json()
-            tokens, seconds = stream.result.tokens, stream.result.timings.get("generate", 0.0)
-            if tokens and seconds:
-                self.call_from_thread(setattr, self.query_one(StatusBar), "speed", tokens / seconds)
-            if question is not None:
-                self.call_from_thread(self.remember, question, stream.result.text, result)
-            self.call_from_thread(block.show_result, result)
-            self.call_from_thread(chat.scroll_end, animate=False)
+                job.block.post_message(Draft("".join(pending)))
+            result = stream.result
+            if not job.cancelled.is_set():
+                self.tell(self.finish_job, job, result)
         except AssistantError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
-            self.call_from_thread(block.show_cancelled)
+            self.tell(self.fail_job, job, str(exc))
         finally:
-            self.answering = False
+            self.tell(self.job_ended, job)
 
-    def remember(self, question: str, answer: str, result: dict[str, Any]) -> None:
-        """Keep the turn for follow-ups, and save it."""
-        self.history.append(Turn(question, answer))
-        if self.conversation is None:
-            self.conversation = self.conversations.create(question[:60])
-        self.conversations.add_turn(self.conversation, question, answer, result)
+    def tell(self, callback: Callable[..., Any], *args: object) -> None:
+        """Run `callback` on the UI thread, unless the app has closed meanwhile (quit while an
+        answer was being written): then there is nothing left to update."""
+        if self.is_running:
+            with contextlib.suppress(RuntimeError):
+                self.call_from_thread(callback, *args)
+
+    def show_stage(self, job: Job, stage: Stage) -> None:
+        words = {"searching": "searching…", "writing": "writing…",
+                 "checking": f"checking {present.plural(stage.count, 'sentence')}…"}
+        self.show_activity(job, words.get(stage.name, f"{stage.name}…"))
+
+    def show_activity(self, job: Job, text: str) -> None:
+        if job is self.job:
+            self.query_one(StatusBar).activity = text
+
+    async def finish_job(self, job: Job, result: Result) -> None:
+        """Show the verified result and save it, unless the job was cancelled meanwhile."""
+        if job is not self.job:
+            return
+        tokens, seconds = result.tokens, result.timings.get("generate", 0.0)
+        if tokens and seconds:
+            self.query_one(StatusBar).speed = tokens / seconds
+        data = result.to_json()
+        self.save_turn(job, SavedTurn(job.question, result.text, data, job.kind))
+        await job.block.show_result(data)
+        self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
+
+    async def fail_job(self, job: Job, message: str) -> None:
+        self.notify(message, severity="error", timeout=15)
+        await job.block.show_stopped(f"Not answered: {message}")
+
+    def job_ended(self, job: Job) -> None:
+        """The worker has returned: the model is free again."""
+        self.worker_busy = False
+        if job is self.job:
+            self.job = None
+            self.query_one(StatusBar).activity = ""
+
+    def save_turn(self, job: Job, turn: SavedTurn) -> None:
+        """Keep the turn for follow-ups (answers only) and save it in the job's conversation; a
+        conversation deleted meanwhile is not written to."""
+        if job.conversation is None or not self.conversations.exists(job.conversation):
+            job.conversation = self.conversations.create(job.question)
+        if job.conversation != self.conversation and self.conversation is not None:
+            return  # the user moved on to another conversation while this was written
+        self.conversation = job.conversation
+        self.conversations.add_turn(job.conversation, turn)
+        if turn.kind == "answer":
+            self.history.append(Turn(turn.question, turn.answer))
+
+    def cancel_job(self, why: str = "Cancelled.") -> None:
+        """The one way an answer stops: the worker stops at its next piece and the block, if
+        still on screen, is marked."""
+        job = self.job
+        if job is None:
+            return
+        job.cancelled.set()
+        self.job = None
+        self.query_one(StatusBar).activity = ""
+        self.call_later(job.block.show_stopped, why)
 
     def action_cancel(self) -> None:
-        if self.answering:
-            self.cancel_event.set()
+        if self.job is not None:
+            self.cancel_job()
             self.notify("Answer cancelled.")
+
+    def action_regenerate(self) -> None:
+        """Write the last answer again, replacing it in the chat and the saved conversation."""
+        if not self.history:
+            self.notify("No answer to write again yet.", severity="warning")
+            return
+        if not self.can_ask():
+            return
+        last = self.history.pop()
+        blocks = [b for b in self.query(AnswerBlock) if b.result is not None and b.question == last.question]
+        if blocks:
+            blocks[-1].remove()
+        if self.conversation is not None:
+            self.conversations.drop_last_turn(self.conversation)
+        self.retries += 1
+        only, history, retry = self.scope, list(self.history), self.retries
+        self.start_job(last.question, "answer",
+                       lambda s, on_stage: s.ask(last.question, history, only=only, retry=retry, on_stage=on_stage))
+
+    def action_copy_answer(self) -> None:
+        """The last answer, with its numbered sources, as Markdown on the clipboard."""
+        blocks = [b for b in self.query(AnswerBlock) if b.result is not None]
+        if not blocks:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        block = blocks[-1]
+        assert block.result is not None
+        self.copy_to_clipboard(to_markdown(block.question, [SavedTurn(block.question, "", block.result)]))
+        self.notify("Copied the last answer and its sources.")
 
     # -- papers ---------------------------------------------------------------------------------
     def on_source_chosen(self, event: SourceChosen) -> None:
         source = next((s for s in event.result.get("sources", []) if s["number"] == event.number), None)
-        if source is None or self.session is None:
-            return
-        found = self.session.store.catalog.papers([source["id"]])
-        if source["id"] in found:
-            self.open_paper(found[source["id"]].id, cited_sentences(event.result, event.number))
+        if source is not None:
+            self.open_paper(source["id"], cited_sentences(event.result, event.number))
 
     def open_paper(self, paper_id: str, highlight: list[str] | None = None) -> None:
-        assert self.session is not None
-        paper = self.session.store.catalog.papers([paper_id])[paper_id]
+        paper = self.session.paper(paper_id) if self.session else None
+        if paper is None:
+            self.notify("That paper is no longer in the collection.", severity="warning")
+            return
 
         def chosen(action: str | None) -> None:
-            if action == "summarise":
-                from assistant.summarise import summarise_paper
-
-                self.start_answer(f"Summarise: {paper.title}", lambda s: s.run(summarise_paper, paper.id), None)
+            if action == "summarise" and self.can_ask():
+                title = f"Summarise: {paper.title}"
+                self.start_job(title, "paper", lambda s, on_stage: s.summarise_paper(paper.id, on_stage), label="Summary")
             elif action == "ask":
                 self.scope = {paper.id}
                 scope = self.query_one("#scope", Static)
-                scope.update(f"Asking about: {paper.title}   (ctrl+x: the whole collection again)")
+                scope.update(f"ctrl+x: whole collection · Asking about: {paper.title}")
                 scope.display = True
-                self.query_one("#question", Input).focus()
 
         self.push_screen(PaperScreen(paper, highlight), chosen)
 
@@ -263,40 +440,45 @@ class AssistantApp(App[None]):
         if self.session is None:
             self.notify("Still getting ready; the papers will be here in a moment.", severity="warning")
             return
-        catalog = self.session.store.catalog
-        ids = catalog.all_ids("date")
-        found = catalog.papers(ids)
 
         def chosen(paper_id: str | None) -> None:
             if paper_id:
                 self.open_paper(paper_id)
 
-        self.push_screen(BrowserScreen([found[i] for i in ids]), chosen)
+        self.push_screen(BrowserScreen(self.session.papers()), chosen)
 
     # -- conversations ----------------------------------------------------------------------------
     def action_new_chat(self) -> None:
-        self.action_cancel()
+        self.cancel_job()
         self.conversation, self.history = None, []
         self.action_clear_scope()
         self.query_one("#chat", VerticalScroll).remove_children()
-        self.query_one("#question", Input).focus()
+        box = self.query_one("#question", Input)
+        if not box.disabled:
+            box.focus()
 
     def action_conversations(self) -> None:
         def chosen(conversation: int | None) -> None:
             if conversation is not None:
                 self.call_later(self.load_conversation, conversation)
 
-        self.push_screen(ConversationsScreen(self.conversations), chosen)
+        self.push_screen(ConversationsScreen(self.conversations, self.conversation_deleted), chosen)
+
+    def conversation_deleted(self, conversation: int) -> None:
+        """Deleting the open conversation starts a fresh one."""
+        if conversation == self.conversation:
+            self.action_new_chat()
 
     async def load_conversation(self, conversation: int) -> None:
         self.action_new_chat()
         self.conversation = conversation
         chat = self.query_one("#chat", VerticalScroll)
         for turn in self.conversations.turns(conversation):
-            block = AnswerBlock(turn.question)
+            block = AnswerBlock(turn.question, label="You" if turn.kind == "answer" else "Summary")
             await chat.mount(block)
             await block.show_result(turn.result)
-            self.history.append(Turn(turn.question, turn.answer))
+            if turn.kind == "answer":
+                self.history.append(Turn(turn.question, turn.answer))
         chat.scroll_end(animate=False)
         self.notify(f"Opened “{self.conversations.title(conversation)}”.")
 
@@ -314,12 +496,26 @@ class AssistantApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(help_sections(), NOTES))
 
     def on_unmount(self) -> None:
+        if self.job is not None:
+            self.job.cancelled.set()
         self.conversations.close()
 
 
-def run(settings: Settings) -> None:
-    AssistantApp(settings).run()
+def help_sections() -> list[tuple[str, list[Binding]]]:
+    """The key tables of the help screen and the README, from the live bindings."""
+    return [
+        ("Chat", list(AssistantApp.BINDINGS)),  # type: ignore[arg-type]
+        ("Question box", list(QuestionInput.BINDINGS)),  # type: ignore[arg-type]
+        ("Paper", list(PaperScreen.BINDINGS)),  # type: ignore[arg-type]
+        ("Browser", list(BrowserScreen.BINDINGS)),  # type: ignore[arg-type]
+        ("Saved conversations", list(ConversationsScreen.BINDINGS)),  # type: ignore[arg-type]
+    ]
 
+
+def run(settings: Settings) -> None:
+    """Start the chat; a data directory that cannot be written is refused before anything opens."""
+    ensure_writable(settings.data_dir)
+    AssistantApp(settings).run()

@@ -1,8 +1,11 @@
-"""Turning results (live or saved, always in their JSON form) into Markdown for the chat."""
+"""Results (live or saved, always in their JSON form) as Markdown for the chat, worded by
+`assistant.present` like the CLI and the export, with citations the user can click."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from assistant import present
 
 
 def cite(numbers: list[int]) -> str:
@@ -12,27 +15,27 @@ def cite(numbers: list[int]) -> str:
 def result_markdown(result: dict[str, Any]) -> str:
     """The verified answer with clickable citations, then what verification removed."""
     if result.get("status") == "not_covered":
-        lines = ["**The collection does not cover this, so there is no answer.** The closest papers are:", ""]
-        lines += [f"- {paper['title']}" for paper in result.get("closest", [])]
+        lines = [f"**{present.not_covered(result)}**", ""]
+        lines += [f"- {paper['title']} — {present.meta_line(paper)}" for paper in result.get("closest", [])]
         return "\n".join(lines)
     parts = []
+    title = present.heading(result)
+    if title:
+        parts.append(f"**{title}**")
     for section in result.get("sections", []):
-        rendered = [f"{s['text']} {cite(s['citations'])}" for s in section["sentences"]]
-        body = "\n".join(f"- {r}" for r in rendered) if section.get("heading") and len(rendered) > 1 else " ".join(rendered)
+        body = present.section_body(section, lambda claim: f"{claim['text']} {cite(claim['citations'])}")
         parts.append(f"**{section['heading']}**\n\n{body}" if section.get("heading") else body)
     if result.get("extractive"):
-        parts.append("*Quoted from the sources: no generated sentence passed verification.*")
+        parts.append(f"*{present.QUOTED}*")
     dropped = result.get("dropped") or []
     if dropped:
-        removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {d.get('reason') or 'unsupported'}" for d in dropped)
-        parts.append(f"> **Removed by verification ({len(dropped)})**\n>\n{removed}")
+        removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)
+        parts.append(f"> **{present.REMOVED} ({len(dropped)})**\n>\n{removed}")
     return "\n\n".join(parts)
 
 
 def source_label(source: dict[str, Any]) -> str:
-    meta = source.get("date") or source.get("date_raw") or "date unknown"
-    authors = f" · {source['authors']} authors" if source.get("authors") else ""
-    return f"[{source['number']}] {source['title']} — {meta}{authors}"
+    return f"[{source['number']}] {source['title']} — {present.meta_line(source)}"
 
 
 def cited_sentences(result: dict[str, Any], number: int) -> list[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -10,48 +13,62 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from assistant import present
 from assistant.conversations import Conversation, ConversationStore
 from assistant.papers import Paper, split_sentences
 
-KEYS = """\
-# Keys
+def key_name(binding: Binding) -> str:
+    """How a key is written in help and the README: "ctrl+n", "escape / f1", "?"."""
+    return " / ".join(f"`{k.strip().replace('question_mark', '?')}`" for k in binding.key.split(","))
 
-| key | what it does |
-| --- | --- |
-| `enter` | ask the question typed at the bottom |
-| `escape` | cancel the answer being written (what you typed stays) |
-| `ctrl+n` | new chat |
-| `ctrl+b` | browse and filter all papers |
-| `ctrl+o` | saved conversations: open, rename, delete |
-| `ctrl+s` | export this conversation to Markdown, with its sources |
-| `ctrl+x` | stop asking about one paper (after "ask about this paper") |
-| `tab` | move between the question, answers and their source lists |
-| `enter` on a source | open the paper: abstract with the cited sentences highlighted |
-| `ctrl+p` | command palette |
-| `F1` / `?` | this help |
-| `ctrl+q` | quit |
 
-Click a citation such as **[1]** in an answer to open that paper. Sentences that failed
-verification are listed, struck through, under "Removed by verification".
-"""
+def keys_table(bindings: Iterable[Binding]) -> str:
+    """A Markdown table of bindings with their help text (the tooltip, else the description)."""
+    rows = [f"| {key_name(b)} | {b.tooltip or b.description} |" for b in bindings if b.description]
+    return "\n".join(["| key | what it does |", "| --- | --- |", *rows])
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key, built from the live bindings of the chat and its screens, so it cannot
+    drift from them."""
+
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
+    def __init__(self, sections: list[tuple[str, list[Binding]]], notes: str) -> None:
+        super().__init__()
+        self.sections = sections
+        self.notes = notes
+
     def compose(self) -> ComposeResult:
+        text = "\n\n".join(["# Keys", *(f"## {title}\n\n{keys_table(b)}" for title, b in self.sections), self.notes])
         with VerticalScroll(id="help"):
-            yield Markdown(KEYS)
+            yield Markdown(text)
         yield Footer()
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; enter or y confirms, escape or n declines."""
+
+    BINDINGS = [
+        Binding("y,enter", "dismiss(True)", "Yes", priority=True),
+        Binding("n,escape", "dismiss(False)", "No", priority=True),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.question}\n\n[b]y[/b] / enter: yes    [b]n[/b] / escape: no", id="confirm")
 
 
 class PaperScreen(ModalScreen[str | None]):
     """One paper; dismisses with "summarise" or "ask" when the user picks an action."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close"),
-        Binding("s", "dismiss('summarise')", "Summarise this paper"),
-        Binding("a", "dismiss('ask')", "Ask about this paper"),
+        Binding("escape", "dismiss(None)", "Close", tooltip="close the paper"),
+        Binding("s", "dismiss('summarise')", "Summarise", tooltip="summarise this paper (saved in the conversation)"),
+        Binding("a", "dismiss('ask')", "Ask about it", tooltip="ask questions about this paper only"),
     ]
 
     def __init__(self, paper: Paper, highlight: list[str] | None = None) -> None:
@@ -68,9 +85,7 @@ class PaperScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         p = self.paper
-        meta = " · ".join(x for x in (p.date or p.date_raw or "date unknown",
-                                      f"{p.authors} authors" if p.authors is not None else "",
-                                      f"{p.upvotes} upvotes" if p.upvotes is not None else "", f"id {p.id}") if x)
+        meta = f"{present.meta_line(p.to_json())} · id {p.id}"
         with VerticalScroll(id="paper"):
             yield Static(Text(p.title, style="bold"), id="paper-title")
             yield Static(meta, id="paper-meta")
@@ -93,9 +108,11 @@ class BrowserScreen(Screen[str | None]):
     """Every paper in a table; type to filter by title, sort by date; enter opens one."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back to chat"),
-        Binding("ctrl+d", "sort_date", "Sort by date"),
+        Binding("escape", "dismiss(None)", "Back to chat", tooltip="back to the chat"),
+        # priority: the filter box would take ctrl+d as "delete right"
+        Binding("ctrl+d", "sort_date", "Sort by date", priority=True, tooltip="newest or oldest first"),
     ]
+    FIXED_COLUMNS = (("Date", "date", 10), ("Authors", "authors", 7), ("Upvotes", "upvotes", 7))
 
     def __init__(self, papers: list[Paper]) -> None:
         super().__init__()
@@ -109,12 +126,22 @@ class BrowserScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self.columns(self.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.columns(event.size.width)
+
+    def columns(self, width: int) -> None:
+        """The title takes whatever the fixed columns leave (each cell has 2 columns of padding,
+        and 2 more go to the scroll bar), so no column is cut at 80 columns or wasted at 160."""
         table = self.query_one(DataTable)
-        table.add_column("Title", key="title", width=60)
-        table.add_column("Date", key="date", width=10)
-        table.add_column("Authors", key="authors", width=7)
-        table.add_column("Upvotes", key="upvotes", width=7)
-        self.refill("")
+        table.clear(columns=True)
+        fixed = sum(w + 2 for _, _, w in self.FIXED_COLUMNS)
+        table.add_column("Title", key="title", width=max(20, width - fixed - 4))
+        for label, key, column_width in self.FIXED_COLUMNS:
+            table.add_column(label, key=key, width=column_width)
+        self.refill(self.query_one(Input).value)
 
     def visible(self, text: str) -> list[Paper]:
         words = text.casefold().split()
@@ -165,14 +192,15 @@ class ConversationsScreen(ModalScreen[int | None]):
     """Saved conversations: enter opens, r renames, delete removes."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close"),
-        Binding("r", "rename", "Rename"),
-        Binding("delete,d", "delete", "Delete"),
+        Binding("escape", "dismiss(None)", "Close", tooltip="back to the chat"),
+        Binding("r", "rename", "Rename", tooltip="rename the highlighted conversation"),
+        Binding("delete,d", "delete", "Delete", tooltip="delete the highlighted conversation (asks first)"),
     ]
 
-    def __init__(self, conversations: ConversationStore) -> None:
+    def __init__(self, conversations: ConversationStore, deleted: Callable[[int], None]) -> None:
         super().__init__()
         self.conversations = conversations
+        self.deleted = deleted  # told which conversation went, so the chat can let go of it
 
     def compose(self) -> ComposeResult:
         yield Static("Saved conversations", id="conversations-title")
@@ -186,7 +214,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         listing = self.query_one(OptionList)
         listing.clear_options()
         items: list[Conversation] = self.conversations.list()
-        listing.add_options([Option(f"{c.title}  ({c.turns} questions, {c.updated[:16].replace('T', ' ')})", id=str(c.id))
+        listing.add_options([Option(f"{c.title}  ({present.plural(c.turns, 'turn')}, {c.updated[:16].replace('T', ' ')})", id=str(c.id))
                              for c in items])
         if not items:
             listing.add_option(Option("No saved conversations yet.", disabled=True))
@@ -219,7 +247,15 @@ class ConversationsScreen(ModalScreen[int | None]):
 
     def action_delete(self) -> None:
         chosen = self._selected()
-        if chosen is not None:
-            self.conversations.delete(chosen)
-            self.notify("Conversation deleted.")
-            self.refill()
+        if chosen is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.conversations.delete(chosen)
+                self.deleted(chosen)
+                self.notify("Conversation deleted.")
+                self.refill()
+
+        self.app.push_screen(ConfirmScreen(f"Delete “{self.conversations.title(chosen)}” and all its answers?"),
+                             confirmed)

@@ -9,9 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Markdown, OptionList, Static
+from textual.binding import Binding
+from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from assistant.present import plural
 from assistant.tui.render import result_markdown, source_label
 
 
@@ -32,14 +34,43 @@ class Draft(Message):
         self.text = text
 
 
+class QuestionInput(Input):
+    """The question box: Up and Down recall the questions asked earlier in this session."""
+
+    BINDINGS = [
+        Binding("up", "recall(-1)", "Earlier question", show=False),
+        Binding("down", "recall(1)", "Later question", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asked: list[str] = []
+        self._position = 0  # len(asked) means "what is being typed now"
+        self._typing = ""
+
+    def remember(self, question: str) -> None:
+        if not self.asked or self.asked[-1] != question:
+            self.asked.append(question)
+        self._position, self._typing = len(self.asked), ""
+
+    def action_recall(self, step: int) -> None:
+        if self._position == len(self.asked):
+            self._typing = self.value
+        self._position = max(0, min(len(self.asked), self._position + step))
+        self.value = self.asked[self._position] if self._position < len(self.asked) else self._typing
+        self.cursor_position = len(self.value)
+
+
 class AnswerBlock(Vertical):
-    """A question, its answer (streamed, then replaced by the verified version) and sources."""
+    """A question, its answer (streamed, then replaced by the verified version) and sources.
+    `finished` turns true once the final state (answer and sources, or "cancelled") is drawn."""
 
     def __init__(self, question: str, *, label: str = "You") -> None:
         super().__init__(classes="answer-block")
         self.question = question
         self.label = label
         self.result: dict[str, Any] | None = None
+        self.finished = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble((f"{self.label}: ", "bold"), self.question), classes="question")
@@ -66,11 +97,19 @@ class AnswerBlock(Vertical):
         sources.clear_options()
         sources.add_options([Option(source_label(s), id=str(s["number"])) for s in result.get("sources", [])])
         sources.display = bool(result.get("sources"))
+        if sources.option_count:
+            sources.highlighted = 0  # enter on a freshly focused list opens the first source
+        self.finished = True
 
-    async def show_cancelled(self) -> None:
+    async def show_stopped(self, why: str) -> None:
+        """Mark the answer as not finished ("Cancelled.", or the error), wherever the block is now;
+        a block already removed from the screen (new chat) is left alone."""
+        if self.finished or not self.is_attached:
+            return
+        self.finished = True
         answer = self.query_one(".answer", Markdown)
         answer.remove_class("draft")
-        await answer.append("\n\n*Cancelled.*")
+        await answer.append(f"\n\n*{why}*")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -84,16 +123,32 @@ class AnswerBlock(Vertical):
 
 
 class StatusBar(Static):
-    """Model, collection size, speed of the last answer, and what is loading."""
+    """Model, collection size (or indexing progress), speed of the last answer, and what is
+    happening now, with a spinner while something is."""
+
+    SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
     model = reactive("loading model…")
-    papers = reactive(0)
+    papers: reactive[int | None] = reactive(None)
+    indexing: reactive[tuple[int, int] | None] = reactive(None)
     speed: reactive[float | None] = reactive(None)
     activity = reactive("")
+    frame = reactive(0)
+
+    def on_mount(self) -> None:
+        self.set_interval(0.1, self._spin)
+
+    def _spin(self) -> None:
+        if self.activity:
+            self.frame += 1
 
     def render(self) -> str:
         speed = "—" if self.speed is None else f"{self.speed:.0f} tok/s"
-        parts = [self.model, f"{self.papers} papers", f"last answer {speed}"]
+        if self.indexing is not None:
+            collection = f"indexing {self.indexing[0]}/{self.indexing[1]}"
+        else:
+            collection = "opening the collection" if self.papers is None else plural(self.papers, "paper")
+        parts = [self.model, collection, f"last answer {speed}"]
         if self.activity:
-            parts.append(self.activity)
+            parts.append(f"{self.SPINNER[self.frame % len(self.SPINNER)]} {self.activity}")
         return " · ".join(parts)
