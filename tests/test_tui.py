@@ -4,6 +4,7 @@ slow model where timing matters (cancelling), and snapshots of the key screens."
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -367,3 +368,60 @@ def test_help_and_readme_are_built_from_the_bindings() -> None:
         assert table in readme, f"README key table for {title!r} is out of date:\n{table}"
         for binding in bindings:
             assert binding.key.split(",")[0].replace("question_mark", "?") in table
+
+
+class GatedModel(ScriptedModel):
+    """Writes its words 0.1 s apart (each one drawn on its own), then waits for `gate` before
+    finishing: a steady "writing" state to photograph."""
+
+    def __init__(self, script: str) -> None:
+        super().__init__(script)
+        self.gate = threading.Event()
+
+    def stream(self, messages, sampling):  # noqa: ANN001, ANN201
+        for word in super().stream(messages, sampling):
+            time.sleep(0.1)
+            yield word
+        self.gate.wait(30)
+
+
+def test_snapshot_activity_line(snap_compare, sample_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(StatusBar, "_spin", lambda self: None)  # a still spinner for the picture
+    model = GatedModel("Vary-toy can achieve")
+    app = AssistantApp(settings_for(sample_store, tmp_path), store=sample_store, model=model)
+
+    async def writing(pilot) -> None:  # noqa: ANN001
+        await wait_until(pilot, lambda: app.model_ready)
+        app.query_one("#question", Input).value = QUESTION
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.query_one(StatusBar).activity == "writing… (3 tokens)")
+        steady(app)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(100, 30), run_before=writing)
+    finally:
+        model.gate.set()
+
+
+def test_snapshot_model_error_panel(snap_compare, sample_store: Store, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "tui-data", seed_bundled=False, model="/nowhere/model.gguf")
+    app = AssistantApp(settings, store=sample_store)
+
+    async def failed(pilot) -> None:  # noqa: ANN001
+        await wait_until(pilot, lambda: app.query_one("#error").display)
+        steady(app)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=failed)
+
+
+def test_snapshot_browser_at_80x24(snap_compare, sample_store: Store, tmp_path: Path) -> None:
+    async def browse(pilot) -> None:  # noqa: ANN001
+        await wait_until(pilot, lambda: pilot.app.session is not None)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen))
+        steady(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(80, 24), run_before=browse)

@@ -282,6 +282,7 @@ class AssistantApp(App[None]):
         chat.scroll_end(animate=False)
         self.job = Job(block, question, kind, self.conversation)
         self.worker_busy = True
+        self.refresh_bindings()  # the footer offers escape while an answer is written
         self.answer_worker(self.job, make)
 
     @work(thread=True, group="answer")
@@ -350,6 +351,7 @@ class AssistantApp(App[None]):
         if job is self.job:
             self.job = None
             self.query_one(StatusBar).activity = ""
+            self.refresh_bindings()
 
     def save_turn(self, job: Job, turn: SavedTurn) -> None:
         """Keep the turn for follow-ups (answers only) and save it in the job's conversation; a
@@ -372,6 +374,7 @@ class AssistantApp(App[None]):
         job.cancelled.set()
         self.job = None
         self.query_one(StatusBar).activity = ""
+        self.refresh_bindings()
         self.call_later(job.block.show_stopped, why)
 
     def action_cancel(self) -> None:
@@ -429,12 +432,14 @@ class AssistantApp(App[None]):
                 scope = self.query_one("#scope", Static)
                 scope.update(f"ctrl+x: whole collection · Asking about: {paper.title}")
                 scope.display = True
+                self.refresh_bindings()
 
         self.push_screen(PaperScreen(paper, highlight), chosen)
 
     def action_clear_scope(self) -> None:
         self.scope = None
         self.query_one("#scope").display = False
+        self.refresh_bindings()
 
     def action_browse(self) -> None:
         if self.session is None:

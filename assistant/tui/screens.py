@@ -134,11 +134,11 @@ class BrowserScreen(Screen[str | None]):
 
     def columns(self, width: int) -> None:
         """The title takes whatever the fixed columns leave (each cell has 2 columns of padding,
-        and 2 more go to the scroll bar), so no column is cut at 80 columns or wasted at 160."""
+        and the scroll bar and borders take 6), so no column is cut at 80 columns or wasted at 160."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
         fixed = sum(w + 2 for _, _, w in self.FIXED_COLUMNS)
-        table.add_column("Title", key="title", width=max(20, width - fixed - 4))
+        table.add_column("Title", key="title", width=max(20, width - fixed - 6))
         for label, key, column_width in self.FIXED_COLUMNS:
             table.add_column(label, key=key, width=column_width)
         self.refill(self.query_one(Input).value)

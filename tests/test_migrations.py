@@ -1,0 +1,74 @@
+"""Stores outlive releases: files written before schema versions existed are upgraded in place
+with their data, and a file from a newer release is refused without being changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from assistant.catalog import Catalog
+from assistant.conversations import ConversationStore, SavedTurn
+from assistant.errors import StoreError
+
+# The conversations schema as released before versioning (user_version 0, no `kind` column).
+UNVERSIONED_CONVERSATIONS = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY, title TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL
+);
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY, conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    question TEXT NOT NULL, answer TEXT NOT NULL, result TEXT NOT NULL, created TEXT NOT NULL
+);
+INSERT INTO conversations VALUES (1, 'Vary-toy', '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00');
+INSERT INTO turns VALUES (1, 1, 'What ANLS score does Vary-toy reach?', 'It reaches 65.6% [1].',
+                          '{"status": "answered", "sources": []}', '2025-01-01T00:00:00+00:00');
+"""
+
+
+def test_conversations_from_before_versioning_are_upgraded_with_their_turns(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(UNVERSIONED_CONVERSATIONS)
+    store = ConversationStore(path)
+    turns = store.turns(1)
+    assert [(t.question, t.answer, t.kind) for t in turns] == [
+        ("What ANLS score does Vary-toy reach?", "It reaches 65.6% [1].", "answer")]
+    store.add_turn(1, SavedTurn("Summarise: Vary", "A summary [1].", {"status": "answered"}, "paper"))
+    assert [t.kind for t in store.turns(1)] == ["answer", "paper"]
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    reopened = ConversationStore(path)  # upgrading twice changes nothing
+    assert len(reopened.turns(1)) == 2
+    reopened.close()
+
+
+def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(UNVERSIONED_CONVERSATIONS)
+        db.execute("PRAGMA user_version = 99")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StoreError, match="newer version"):
+        ConversationStore(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_catalogue_from_before_versioning_keeps_its_papers(tmp_path: Path) -> None:
+    from assistant.catalog import SCHEMA
+
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:  # today's tables, written the way the unversioned release did
+        db.executescript(SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('schema', '1')")
+        db.execute("INSERT INTO papers(id, title, abstract, links, content_hash) VALUES (?, ?, ?, ?, ?)",
+                   ("p1", "A paper", "An abstract.", json.dumps([]), "h"))
+    catalog = Catalog(path)
+    assert catalog.counts()["papers"] == 1
+    catalog.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
