@@ -288,9 +288,16 @@ class AssistantApp(App[None]):
     @work(thread=True, group="answer")
     def answer_worker(self, job: Job, make: Callable[[Session, StageListener], Stream[Result]]) -> None:
         assert self.session is not None
+        pending: list[str] = []
+
+        def on_stage(stage: Stage) -> None:
+            if stage.name == "writing":  # the answer starts afresh (a follow-up's rewrite is not shown)
+                pending.clear()
+                job.block.post_message(Draft("", reset=True))
+            self.tell(self.show_stage, job, stage)
+
         try:
-            stream = make(self.session, lambda stage: self.tell(self.show_stage, job, stage))
-            pending: list[str] = []
+            stream = make(self.session, on_stage)
             flushed = time.monotonic()
             for piece in stream:
                 if job.cancelled.is_set():
@@ -302,7 +309,8 @@ class AssistantApp(App[None]):
                 if time.monotonic() - flushed > DRAFT_INTERVAL:
                     job.block.post_message(Draft("".join(pending)))
                     self.tell(self.show_activity, job, f"writing… ({job.tokens} tokens)")
-                    pending, flushed = [], time.monotonic()
+                    pending.clear()
+                    flushed = time.monotonic()
             if pending:
                 job.block.post_message(Draft("".join(pending)))
             result = stream.result

@@ -27,11 +27,13 @@ class SourceChosen(Message):
 
 
 class Draft(Message):
-    """Newly streamed text for an answer block (posted from the worker thread)."""
+    """Newly streamed text for an answer block (posted from the worker thread); `reset` clears
+    what was drawn before (the model starts writing the answer proper)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, reset: bool = False) -> None:
         super().__init__()
         self.text = text
+        self.reset = reset
 
 
 class QuestionInput(Input):
@@ -83,8 +85,9 @@ class AnswerBlock(Vertical):
 
     async def on_draft(self, message: Draft) -> None:
         """Add streamed text; Markdown.append parses only what is new."""
-        if self.result is None:
-            await self.query_one(".answer", Markdown).append(message.text)
+        if self.result is None and not self.finished:
+            answer = self.query_one(".answer", Markdown)
+            await (answer.update(message.text) if message.reset else answer.append(message.text))
             self.scroll_visible(animate=False)
 
     async def show_result(self, result: dict[str, Any]) -> None:
