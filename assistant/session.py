@@ -14,15 +14,17 @@ from typing import Generic, TypeVar
 
 from assistant.answer import Context, Turn, ask
 from assistant.config import Settings
+from assistant.conversations import ConversationStore
 from assistant.grounded import Result, Stage
 from assistant.index import Progress, prepare
 from assistant.llm import ChatModel, load_model
 from assistant.papers import Paper
-from assistant.store import Store, open_store
+from assistant.store import Store, ensure_writable, open_store
 from assistant.summarise import digest, summarise_paper, summarise_topic
 from assistant.tuning import Tuning
 
 T = TypeVar("T")
+CONVERSATIONS_FILE = "conversations.sqlite3"
 StageListener = Callable[[Stage], None]
 
 
@@ -72,6 +74,16 @@ class Session:
         self.store = store
         self.tuning = tuning or Tuning()
         self._model = model
+
+    @staticmethod
+    def check_data_dir(settings: Settings) -> None:
+        """Refuse a data directory that cannot be written, before anything in it is opened."""
+        ensure_writable(settings.data_dir)
+
+    @staticmethod
+    def conversations(settings: Settings) -> ConversationStore:
+        """The saved conversations of the data directory (usable before the collection opens)."""
+        return ConversationStore(settings.data_dir / CONVERSATIONS_FILE)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, *, store: Store | None = None,

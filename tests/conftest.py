@@ -13,6 +13,13 @@ from assistant.index import ingest, bundled_pages
 from assistant.store import Store, open_store
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that run the real GGUF model are `slow`, so `pytest -m "not slow"` is a quick loop."""
+    for item in items:
+        if "real_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch the user's real data or config."""

@@ -170,5 +170,7 @@ def test_damaged_catalogue_is_a_clean_error(tmp_path: Path) -> None:
     data = tmp_path / "broken"
     data.mkdir()
     (data / "catalog.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="not a usable catalogue"):
+    with pytest.raises(StoreError, match="cannot be read as a catalogue") as raised:
         open_store(Settings(data_dir=data, seed_bundled=False))
+    assert "move" not in str(raised.value)  # never advice that would throw the user's data away
+    assert (data / "catalog.sqlite3").read_bytes() == b"this is not a database" * 100

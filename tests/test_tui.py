@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input, Markdown, Static
 from assistant.config import Settings
 from assistant.store import Store
 from assistant.conversations import to_markdown
-from assistant.tui.app import AssistantApp, help_sections
+from assistant.tui.app import AssistantApp, ChatScreen, help_sections
 from assistant.tui.screens import BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen, keys_table
 from assistant.tui.widgets import AnswerBlock, StatusBar
 from tests.conftest import ScriptedModel
@@ -230,6 +230,32 @@ async def test_open_a_conversation_and_quit_while_an_answer_is_written(app_facto
     assert app.return_code in (0, None)
 
 
+async def test_reading_a_paper_while_an_answer_is_written_lets_it_finish(app_factory) -> None:
+    app = slow_app(app_factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        block = await start_slow_answer(app, pilot)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        await pilot.press("enter", "enter")  # from the filter to the table, then open the first paper
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await wait_until(pilot, lambda: block.finished, 30)  # finished behind the paper view
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.focused is app.query_one("#question"))
+        assert block.result is not None and len(app.history) == 1
+
+
+async def test_first_run_indexing_shows_counts(app_factory) -> None:
+    app = app_factory(ScriptedModel(""))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        app.progress_start("Embedding papers", 311)
+        app.progress_advance(120)
+        status = app.query_one(StatusBar)
+        assert "indexing 120/311" in str(status.render()) and app.query_one("#progress").display
+        app.progress_stop()
+        assert "311 papers" in str(status.render()) and not app.query_one("#progress").display
+
+
 async def test_deleting_asks_first_and_the_open_conversation_starts_afresh(app_factory) -> None:
     app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]."))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -425,3 +451,59 @@ def test_snapshot_browser_at_80x24(snap_compare, sample_store: Store, tmp_path: 
         await pilot.pause()
 
     assert snap_compare(snapshot_app(sample_store, tmp_path), terminal_size=(80, 24), run_before=browse)
+
+
+# -- what users see is worded once ----------------------------------------------------------------
+LONG_QUESTION = "What ANLS score does Vary-toy reach on DocVQA, and how does that compare with the larger Vary model?"
+
+
+async def test_export_keeps_the_whole_question_and_the_removal_reasons(app_factory, tmp_path: Path) -> None:
+    app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]. It has 42 layers [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, LONG_QUESTION)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any((tmp_path / "tui-data" / "exports").glob("*.md")))
+    markdown = next((tmp_path / "tui-data" / "exports").glob("*.md")).read_text()
+    assert markdown.startswith(f"# {LONG_QUESTION}\n")
+    assert "~~It has 42 layers.~~ — " in markdown  # the removed sentence with its reason
+
+
+async def test_browser_titles_use_the_width_there_is(app_factory) -> None:
+    app = app_factory(ScriptedModel(""))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        title = app.screen.query_one(DataTable).columns["title"]
+        assert title.width > 100
+
+
+def test_one_author_is_singular_everywhere() -> None:
+    from assistant.present import meta_line
+    from assistant.tui.render import source_label
+
+    paper = {"number": 1, "title": "T", "date": "2024-01-02", "authors": 1, "upvotes": 1}
+    assert meta_line(paper) == "2024-01-02 · 1 author · 1 upvote"
+    assert "1 authors" not in source_label(paper)
+
+
+def test_sections_read_the_same_in_the_chat_and_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.grounded import Result, Section
+    from assistant.output import print_result
+    from assistant.tui.render import result_markdown
+    from assistant.verify import Claim
+
+    prose = {"heading": "TL;DR", "bullets": False, "sentences": [
+        {"text": "First point.", "citations": [1]}, {"text": "Second point.", "citations": [1]}]}
+    bullets = {"heading": "Key findings", "bullets": True, "sentences": [
+        {"text": "A finding.", "citations": [1]}, {"text": "Another finding.", "citations": [1]}]}
+    markdown = result_markdown({"kind": "paper", "query": "T", "status": "answered", "sections": [prose, bullets]})
+    assert "First point. [\\[1\\]](cite:1) Second point." in markdown  # prose stays prose
+    assert "- A finding." in markdown and "- Another finding." in markdown
+    assert "- First point." not in markdown
+    claims = [Claim("First point.", (1,), True, 1.0), Claim("Second point.", (1,), True, 1.0)]
+    found = [Claim("A finding.", (1,), True, 1.0), Claim("Another finding.", (1,), True, 1.0)]
+    print_result(Result(kind="paper", query="T", status="answered",
+                        sections=[Section("TL;DR", claims), Section("Key findings", found, bullets=True)]))
+    printed = capsys.readouterr().out
+    assert "First point. [1] Second point. [1]" in printed and "- A finding. [1]" in printed

@@ -28,12 +28,12 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
-from assistant.conversations import ConversationStore, SavedTurn, to_markdown
+from assistant.conversations import SavedTurn, to_markdown
 from assistant.errors import AssistantError
 from assistant.grounded import Result, Stage
 from assistant.llm import ChatModel, ModelError
 from assistant.session import Session, StageListener, Stream
-from assistant.store import Store, ensure_writable
+from assistant.store import Store
 from assistant.tui.render import cited_sentences
 from assistant.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
 from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, SourceChosen, StatusBar
@@ -77,20 +77,31 @@ class AssistantCommands(Provider):
             yield Hit(1.0, name, partial(self.app.run_action, action), help=help_)
 
 
+class AppClosed(Exception):
+    """The user quit while the collection was being indexed."""
+
+
 class ProgressAdapter:
-    """The index's Progress protocol, shown in the progress bar and status line from a worker."""
+    """The index's Progress protocol, shown in the progress bar and status line from a worker.
+    Once the app has closed it stops the indexing at the next step (the next start finishes
+    it), so quitting never waits for a whole first-run index."""
 
     def __init__(self, app: AssistantApp) -> None:
         self.app = app
 
+    def _tell(self, callback: Callable[..., Any], *args: object) -> None:
+        if not self.app.is_running:
+            raise AppClosed
+        self.app.tell(callback, *args)
+
     def start(self, description: str, total: int) -> None:
-        self.app.call_from_thread(self.app.progress_start, description, total)
+        self._tell(self.app.progress_start, description, total)
 
     def advance(self, amount: int = 1) -> None:
-        self.app.call_from_thread(self.app.progress_advance, amount)
+        self._tell(self.app.progress_advance, amount)
 
     def stop(self) -> None:
-        self.app.call_from_thread(self.app.progress_stop)
+        self._tell(self.app.progress_stop)
 
 
 @dataclass
@@ -142,7 +153,7 @@ class AssistantApp(App[None]):
         self.session: Session | None = None
         self.model_ready = False
         self._store, self._model = store, model
-        self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3")
+        self.conversations = Session.conversations(settings)
         self.conversation: int | None = None
         self.history: list[Turn] = []
         self.scope: set[str] | None = None
@@ -176,26 +187,28 @@ class AssistantApp(App[None]):
         status = self.query_one(StatusBar)
         try:
             session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model)
+        except AppClosed:
+            return
         except AssistantError as exc:
-            self.call_from_thread(self.show_error, f"Cannot open the collection: {exc}")
-            self.call_from_thread(setattr, status, "model", "not loaded")
+            self.tell(self.show_error, f"Cannot open the collection: {exc}")
+            self.tell(setattr, status, "model", "not loaded")
             return
         papers = session.paper_count()
         self.session = session
-        self.call_from_thread(setattr, status, "papers", papers)
-        self.call_from_thread(setattr, status, "activity", "loading the model…")
+        self.tell(setattr, status, "papers", papers)
+        self.tell(setattr, status, "activity", "loading the model…")
         try:
             name = session.load_model()
         except ModelError as exc:
-            self.call_from_thread(self.model_failed, str(exc))
+            self.tell(self.model_failed, str(exc))
             return
         finally:
-            self.call_from_thread(setattr, status, "activity", "")
+            self.tell(setattr, status, "activity", "")
         self.model_ready = True
-        self.call_from_thread(setattr, status, "model", name)
+        self.tell(setattr, status, "model", name)
         if papers == 0:
-            self.call_from_thread(self.notify, "The collection is empty: add pages with `assistant ingest PATH`.",
-                                  severity="warning", timeout=10)
+            self.tell(self.notify, "The collection is empty: add pages with `assistant ingest PATH`.",
+                      severity="warning", timeout=10)
 
     def show_error(self, message: str) -> None:
         panel = self.query_one("#error", Static)
@@ -321,12 +334,12 @@ class AssistantApp(App[None]):
         finally:
             self.tell(self.job_ended, job)
 
-    def tell(self, callback: Callable[..., Any], *args: object) -> None:
-        """Run `callback` on the UI thread, unless the app has closed meanwhile (quit while an
-        answer was being written): then there is nothing left to update."""
+    def tell(self, callback: Callable[..., Any], *args: object, **kwargs: object) -> None:
+        """Run `callback` on the UI thread from a worker, unless the app has closed meanwhile
+        (quit while indexing or answering): then there is nothing left to update."""
         if self.is_running:
             with contextlib.suppress(RuntimeError):
-                self.call_from_thread(callback, *args)
+                self.call_from_thread(callback, *args, **kwargs)
 
     def show_stage(self, job: Job, stage: Stage) -> None:
         words = {"searching": "searching…", "writing": "writing…",
@@ -530,5 +543,5 @@ def help_sections() -> list[tuple[str, list[Binding]]]:
 
 def run(settings: Settings) -> None:
     """Start the chat; a data directory that cannot be written is refused before anything opens."""
-    ensure_writable(settings.data_dir)
+    Session.check_data_dir(settings)
     AssistantApp(settings).run()
