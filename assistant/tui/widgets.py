@@ -131,7 +131,7 @@ class StatusBar(Static):
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    model = reactive("loading model…")
+    model = reactive("model not loaded yet")
     papers: reactive[int | None] = reactive(None)
     indexing: reactive[tuple[int, int] | None] = reactive(None)
     speed: reactive[float | None] = reactive(None)
