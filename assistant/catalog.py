@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, StoreError
+from assistant.inert import inert
 from assistant.migrations import Step, script, upgrade
 from assistant.papers import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
                               spellings)
@@ -285,10 +286,14 @@ class Catalog:
         aliases = [r["title"] for r in self.db.execute(
             "SELECT DISTINCT title FROM sightings WHERE paper_id = ? AND title != ? ORDER BY title", (row["id"], row["title"]),
         )]
+        # inert again on the way out: a store ingested before control characters were stripped
+        # must not reach a terminal either
         return Paper(
-            id=row["id"], title=row["title"], abstract=row["abstract"], authors=row["authors"], date=row["date"],
-            date_raw=row["date_raw"], upvotes=row["upvotes"], url=row["url"], links=json.loads(row["links"]),
-            pages=pages, aliases=aliases,
+            id=row["id"], title=inert(row["title"]), abstract=inert(row["abstract"]), authors=row["authors"],
+            date=row["date"], date_raw=row["date_raw"] and inert(row["date_raw"]), upvotes=row["upvotes"],
+            url=row["url"] and inert(row["url"]),
+            links=[{k: inert(v) for k, v in link.items()} for link in json.loads(row["links"])],
+            pages=[inert(p) for p in pages], aliases=[inert(a) for a in aliases],
         )
 
     def page_paper_ids(self, path: str) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.errors import AssistantError
 from assistant.evidence import Source, cosine_matrix
+from assistant.inert import inert
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import Paper, split_sentences
 from assistant.prompts import Prompt
@@ -175,7 +176,8 @@ def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Samplin
     started = time.perf_counter()
     pieces: list[str] = []
     yield Stage(activity)
-    for piece in model.stream(messages, sampling):
+    for raw in model.stream(messages, sampling):
+        piece = inert(raw)  # a model can write control characters too; none reach a terminal
         pieces.append(piece)
         yield piece
     timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - started

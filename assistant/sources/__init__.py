@@ -5,9 +5,11 @@ Pure: reads the file and nothing else, so a bad file fails before anything is wr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.errors import SourceError
+from assistant.inert import inert
 from assistant.sources.listing import NotAListing, ParsedPage, parse_listing
 from assistant.sources.tabular import BadRow, parse_csv, parse_jsonl
 from assistant.sources.text import read_text
@@ -31,9 +33,25 @@ def read_source(path: Path) -> ParsedPage:
         elif kind == "csv":
             records = parse_csv(read_text(path, MAX_TABLE_BYTES))
         else:
-            return parse_listing(read_text(path))
+            return _made_inert(parse_listing(read_text(path)))
     except (NotAListing, BadRow) as exc:
         raise SourceError(path, str(exc)) from exc
     if not records:
         raise SourceError(path, f"no papers in this {kind.upper()} file")
-    return ParsedPage(layout=kind, page_date=None, records=records)
+    return _made_inert(ParsedPage(layout=kind, page_date=None, records=records))
+
+
+def _made_inert(page: ParsedPage) -> ParsedPage:
+    """The page with terminal control characters removed from every text field, and a warning
+    with their count: they can only be an attack on the terminal (or debris), never content."""
+    removed = 0
+    records = []
+    for record in page.records:
+        fields = {name: getattr(record, name) for name in ("title", "abstract", "date_raw", "url")}
+        clean = {name: None if value is None else inert(value) for name, value in fields.items()}
+        removed += sum(len(value or "") - len(clean[name] or "") for name, value in fields.items())
+        records.append(replace(record, **clean))
+    if not removed:
+        return page
+    warning = f"removed {removed} terminal control character(s) (escape codes) from the text"
+    return replace(page, records=records, warnings=[*page.warnings, warning])

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -212,7 +213,7 @@ class AssistantApp(App[None]):
 
     def show_error(self, message: str) -> None:
         panel = self.query_one("#error", Static)
-        panel.update(message)
+        panel.update(Text(message))
         panel.display = True
 
     def model_failed(self, reason: str) -> None:
@@ -451,7 +452,7 @@ class AssistantApp(App[None]):
             elif action == "ask":
                 self.scope = {paper.id}
                 scope = self.query_one("#scope", Static)
-                scope.update(f"ctrl+x: whole collection · Asking about: {paper.title}")
+                scope.update(Text(f"ctrl+x: whole collection · Asking about: {paper.title}"))
                 scope.display = True
                 self.refresh_bindings()
 

@@ -59,7 +59,8 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.question}\n\n[b]y[/b] / enter: yes    [b]n[/b] / escape: no", id="confirm")
+        yield Static(Text.assemble(self.question, "\n\n", ("y", "bold"), " / enter: yes    ", ("n", "bold"),
+                                   " / escape: no"), id="confirm")
 
 
 class PaperScreen(ModalScreen[str | None]):
@@ -88,11 +89,11 @@ class PaperScreen(ModalScreen[str | None]):
         meta = f"{present.meta_line(p.to_json())} · id {p.id}"
         with VerticalScroll(id="paper"):
             yield Static(Text(p.title, style="bold"), id="paper-title")
-            yield Static(meta, id="paper-meta")
+            yield Static(Text(meta), id="paper-meta")
             for link in p.links:
-                yield Static(f"{link['kind']}: {link['url']}", classes="paper-link")
+                yield Static(Text(f"{link['kind']}: {link['url']}"), classes="paper-link")
             if p.aliases:
-                yield Static("also listed as: " + "; ".join(p.aliases), classes="paper-link")
+                yield Static(Text("also listed as: " + "; ".join(p.aliases)), classes="paper-link")
             yield Static(self.abstract(), id="paper-abstract")
             with Horizontal(id="paper-actions"):
                 yield Button("Summarise this paper (s)", id="summarise", variant="primary")
@@ -154,7 +155,8 @@ class BrowserScreen(Screen[str | None]):
         table.clear()
         rows = self.visible(text)
         for p in rows:
-            table.add_row(p.title, p.date or p.date_raw or "", "" if p.authors is None else str(p.authors),
+            # Text cells: a plain string would be read as markup, and titles come from web pages
+            table.add_row(Text(p.title), Text(p.date or p.date_raw or ""), "" if p.authors is None else str(p.authors),
                           "" if p.upvotes is None else str(p.upvotes), key=p.id)
         self.query_one("#count", Static).update(f"{len(rows)} of {len(self.papers)} papers · "
                                                 f"{'newest' if self.newest_first else 'oldest'} first")
@@ -214,7 +216,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         listing = self.query_one(OptionList)
         listing.clear_options()
         items: list[Conversation] = self.conversations.list()
-        listing.add_options([Option(f"{c.title}  ({present.plural(c.turns, 'turn')}, {c.updated[:16].replace('T', ' ')})", id=str(c.id))
+        listing.add_options([Option(Text(f"{c.title}  ({present.plural(c.turns, 'turn')}, {c.updated[:16].replace('T', ' ')})"), id=str(c.id))
                              for c in items])
         if not items:
             listing.add_option(Option("No saved conversations yet.", disabled=True))

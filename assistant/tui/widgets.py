@@ -98,7 +98,8 @@ class AnswerBlock(Vertical):
         await answer.update(result_markdown(result))
         sources = self.query_one(".sources", OptionList)
         sources.clear_options()
-        sources.add_options([Option(source_label(s), id=str(s["number"])) for s in result.get("sources", [])])
+        # Text, not a string: titles come from web pages and a string would be read as markup
+        sources.add_options([Option(Text(source_label(s)), id=str(s["number"])) for s in result.get("sources", [])])
         sources.display = bool(result.get("sources"))
         if sources.option_count:
             sources.highlighted = 0  # enter on a freshly focused list opens the first source
