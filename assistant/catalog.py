@@ -268,6 +268,10 @@ class Catalog:
         sql = "SELECT id FROM papers p WHERE 1=1" + _date_clause(since, until)
         return {r["id"] for r in self.db.execute(sql, [d for d in (since, until) if d])}
 
+    def abstract(self, paper_id: str) -> str | None:
+        row = self.db.execute("SELECT abstract FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return None if row is None else str(row["abstract"])
+
     def papers(self, ids: list[str]) -> dict[str, Paper]:
         """Full paper records (with pages and spelling variants) for the given ids."""
         found: dict[str, Paper] = {}

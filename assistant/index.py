@@ -98,7 +98,7 @@ def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) ->
         parsed = read_source(path)
     except SourceError as exc:
         return FileReport(str(path), "failed", error=str(exc))
-    sightings = [(matcher.resolve(record.key), record) for record in parsed.records]
+    sightings = [(matcher.resolve(record.key, record.abstract), record) for record in parsed.records]
     change = store.catalog.replace_page(source, path.name, digest, parsed.layout, parsed.page_date, sightings, _now())
     return FileReport(
         str(path), "added" if previous is None else "updated", layout=parsed.layout, papers=len(parsed.records),
@@ -118,7 +118,7 @@ def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None
     """Ingest files and folders, then bring the vectors up to date. Never raises for a bad file."""
     progress = progress or NoProgress()
     files = expand(paths)
-    matcher = TitleMatcher(store.catalog.aliases())
+    matcher = TitleMatcher(store.catalog.aliases(), store.catalog.abstract)
     reports: list[FileReport] = []
     progress.start("Reading pages", len(files))
     for path in files:

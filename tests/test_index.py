@@ -10,6 +10,8 @@ import pytest
 from assistant.config import Settings
 from assistant.dedupe import TitleMatcher, allowed_edits
 from assistant.errors import StoreError
+import json
+
 from assistant.index import ingest, reindex, sync_vectors
 from assistant.papers import normalise_title, paper_id
 from assistant.store import Store, open_store
@@ -174,3 +176,35 @@ def test_damaged_catalogue_is_a_clean_error(tmp_path: Path) -> None:
         open_store(Settings(data_dir=data, seed_bundled=False))
     assert "move" not in str(raised.value)  # never advice that would throw the user's data away
     assert (data / "catalog.sqlite3").read_bytes() == b"this is not a database" * 100
+
+
+def test_a_spelling_variant_merges_only_when_the_abstracts_agree() -> None:
+    abstract = "We study how deep networks perceive colour, and compare them with human observers."
+    matcher = TitleMatcher({})
+    first = matcher.resolve(normalise_title("Modelling the behaviour of colour perception in deep networks"), abstract)
+    # same paper, other spelling: the abstract agrees (here cut short by the page), so one paper
+    same = matcher.resolve(normalise_title("Modelling the behaviour of color perception in deep networks"),
+                           abstract[:50] + "…")
+    assert same == first
+    # one letter apart, every number equal, but another abstract: another paper
+    a = matcher.resolve(normalise_title("Synthetic study a137: We showcase our methods by analyzing"),
+                        "We measure protein stability in yeast under heat stress.")
+    b = matcher.resolve(normalise_title("Synthetic study b137: We showcase our methods by analyzing"),
+                        "A transformer for forecasting regional electricity demand.")
+    assert a != b
+    # a variant without an abstract (a page that lists titles only) still merges
+    assert matcher.resolve(normalise_title("Synthetic study a137: We showcase our methods by analyzinq")) == a
+
+
+def test_two_papers_one_letter_apart_both_survive_ingest(make_store, tmp_path: Path) -> None:
+    rows = [{"title": "Video-LLaMA: an instruction-tuned audio-visual language model for video understanding",
+             "abstract": "We present Video-LLaMA, which lets language models understand both the visual and "
+                         "auditory content of videos."},
+            {"title": "Video-LLaVA: an instruction-tuned audio-visual language model for video understanding",
+             "abstract": "Video-LLaVA learns a united visual representation by alignment before projection, "
+                         "for images and videos alike."}]
+    path = tmp_path / "pair.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    store = make_store()
+    ingest(store, [path])
+    assert store.catalog.counts()["papers"] == 2
