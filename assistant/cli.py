@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print machine-readable statistics")
 
     command("reindex", "rebuild all vectors (needed after changing the embedder)")
+
+    check = command("check", "verify that the catalogue and the vectors agree exactly (and repair them)")
+    check.add_argument("--repair", action="store_true",
+                       help="drop stray vectors, re-embed papers whose vectors are missing, rebuild the keyword index")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
     return parser
 
 
@@ -239,6 +244,25 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.check import check, repair
+    from assistant.output import RichProgress, out, print_json
+
+    store = open_ready(settings, seed=False)
+    report = check(store)
+    problems = report.problems()
+    if args.repair and not report.consistent:
+        report = repair(store, report, RichProgress())
+    if args.json:
+        print_json(report.to_json() | ({"repaired": problems} if args.repair else {}))
+    else:
+        for line in problems:
+            out.print(f"{'[green]repaired:[/]' if args.repair and report.consistent else '[red]✗[/]'} {line}")
+        verdict = "consistent" if report.consistent else "NOT consistent (run `assistant check --repair`)"
+        out.print(f"{report.papers} papers, {report.passages} passages: {verdict}")
+    return EXIT_OK if report.consistent else EXIT_ERROR
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.tui.app import run
 
@@ -259,7 +283,7 @@ def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
-    "stats": cmd_stats, "reindex": cmd_reindex, "chat": cmd_chat, "ask": _generation("ask"), "summarise": _generation("summarise"),
+    "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat, "ask": _generation("ask"), "summarise": _generation("summarise"),
     "digest": _generation("digest"), "eval": _generation("eval"),
 }
 

@@ -38,7 +38,14 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
+    def ids(self) -> set[str]: ...
+
+    def delete_ids(self, ids: list[str]) -> None: ...
+
     def reset(self) -> None: ...
+
+
+ID_PAGE = 5000  # passage ids read or deleted per request
 
 
 class ChromaStore:
@@ -99,6 +106,19 @@ class ChromaStore:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def ids(self) -> set[str]:
+        """Every passage id in the collection (read in pages, for large collections)."""
+        found: set[str] = set()
+        while True:
+            batch = self.collection.get(include=[], limit=ID_PAGE, offset=len(found))["ids"]
+            found.update(batch)
+            if len(batch) < ID_PAGE:
+                return found
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), ID_PAGE):
+            self.collection.delete(ids=ids[start : start + ID_PAGE])
 
     def reset(self) -> None:
         """Remove every vector (reindex): drop and recreate the collection."""

@@ -1,0 +1,94 @@
+"""`assistant check`: do the catalogue (SQLite) and the vectors (Chroma) agree exactly, and can
+what does not agree be repaired without losing anything?
+
+The catalogue is the source of truth. Every paper whose vectors are marked current must have
+exactly its passages in the vector store, and the store must hold nothing else; the keyword
+index must have one row per paper; SQLite itself must pass its integrity check. Repair only
+ever removes vectors and index rows (which are rebuilt from the catalogue), never papers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.index import Progress, sync_vectors
+from assistant.papers import make_passages
+from assistant.store import Store
+
+
+@dataclass
+class CheckReport:
+    """What disagrees; empty lists mean the store is consistent."""
+
+    papers: int = 0
+    passages: int = 0
+    pending: list[str] = field(default_factory=list)  # papers still to embed (an unfinished ingest)
+    orphans: list[str] = field(default_factory=list)  # passages of no current paper
+    missing: list[str] = field(default_factory=list)  # papers marked embedded whose passages are missing
+    keyword_rows: int = 0
+    integrity: str = "ok"
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.pending or self.orphans or self.missing) and self.keyword_rows == self.papers \
+            and self.integrity == "ok"
+
+    def problems(self) -> list[str]:
+        """One line per kind of disagreement, for people."""
+        lines = []
+        if self.integrity != "ok":
+            lines.append(f"SQLite integrity check: {self.integrity}")
+        if self.pending:
+            lines.append(f"{len(self.pending)} paper(s) not embedded yet (an ingest was interrupted)")
+        if self.missing:
+            lines.append(f"{len(self.missing)} paper(s) marked embedded but missing passages in the vector store")
+        if self.orphans:
+            lines.append(f"{len(self.orphans)} passage(s) in the vector store belong to no current paper")
+        if self.keyword_rows != self.papers:
+            lines.append(f"the keyword index has {self.keyword_rows} rows for {self.papers} papers")
+        return lines
+
+    def to_json(self) -> dict[str, object]:
+        return {"consistent": self.consistent, "papers": self.papers, "passages": self.passages,
+                "pending_embeddings": len(self.pending), "missing": self.missing, "orphans": self.orphans,
+                "keyword_rows": self.keyword_rows, "integrity": self.integrity, "problems": self.problems()}
+
+
+def check(store: Store) -> CheckReport:
+    """Compare the catalogue with the vector store and the keyword index (reads only)."""
+    db = store.catalog.db
+    report = CheckReport(integrity=str(db.execute("PRAGMA integrity_check").fetchone()[0]))
+    rows = db.execute("SELECT id, title, abstract, content_hash, embedded_hash FROM papers").fetchall()
+    report.papers = len(rows)
+    report.keyword_rows = int(db.execute("SELECT COUNT(*) FROM papers_fts").fetchone()[0])
+    stored = store.vectors.ids()
+    report.passages = len(stored)
+    expected: set[str] = set()
+    for row in rows:
+        ids = {p.id for p in make_passages(row["id"], row["title"], row["abstract"])}
+        if row["embedded_hash"] != row["content_hash"]:
+            report.pending.append(row["id"])
+            continue
+        expected |= ids
+        if not ids <= stored:
+            report.missing.append(row["id"])
+    pending = set(report.pending)
+    # passages of a paper still to embed are replaced when it is embedded: not orphans
+    report.orphans = sorted(i for i in stored - expected if i.split(":")[0] not in pending)
+    return report
+
+
+def repair(store: Store, report: CheckReport, progress: Progress | None = None) -> CheckReport:
+    """Make the store consistent: drop orphan passages, re-embed papers with missing or pending
+    passages, rebuild the keyword index if it disagrees; returns a fresh check."""
+    if report.integrity != "ok":
+        return report  # a damaged SQLite file is not something to rewrite in place
+    if report.orphans:
+        store.vectors.delete_ids(report.orphans)
+    if report.missing:
+        with store.catalog.db as db:
+            db.executemany("UPDATE papers SET embedded_hash = NULL WHERE id = ?", [(pid,) for pid in report.missing])
+    if report.keyword_rows != report.papers:
+        store.catalog.rebuild_fts()
+    sync_vectors(store, progress)
+    return check(store)
