@@ -52,3 +52,29 @@ def test_the_check_command_exits_1_until_repaired(make_store, tmp_path: Path, ca
     assert "missing passages" in capsys.readouterr().out
     assert main(["check", "--repair", "--data-dir", data_dir]) == 0
     assert main(["check", "--data-dir", data_dir]) == 0
+
+
+def test_two_concurrent_ingests_lose_nothing(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    data_dir = tmp_path / "shared"
+    files = []
+    for name in ("left", "right"):
+        path = tmp_path / f"{name}.jsonl"
+        rows = [{"title": f"Concurrent {name} study {i}: sparse coding of {name} signals in layer {i}",
+                 "abstract": f"We study {name} signals number {i}. Sparse codes reach {i % 9 + 1} bits. "
+                             f"The {name} model is small."} for i in range(150)]
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        files.append(path)
+    env = {**os.environ, "ASSISTANT_SEED_BUNDLED": "0"}
+    runs = [subprocess.Popen([sys.executable, "-m", "assistant", "--data-dir", str(data_dir), "ingest", str(f)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for f in files]
+    outputs = [run.communicate(timeout=600)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    done = subprocess.run([sys.executable, "-m", "assistant", "--data-dir", str(data_dir), "check", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout)
+    assert report["papers"] == 300 and report["consistent"], report
