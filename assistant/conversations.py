@@ -29,7 +29,12 @@ UPGRADES = [
         )""")),
     # Summaries asked from the chat are saved too, but only answers feed follow-up questions.
     Step("record what each turn was", script("ALTER TABLE turns ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'")),
+    # A turn is saved when asked and completed when answered: a crash keeps the question.
+    Step("mark unfinished answers", script("ALTER TABLE turns ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")),
 ]
+
+
+UNFINISHED = "Not finished: the assistant stopped before this answer was complete."
 
 
 def _now() -> str:
@@ -42,6 +47,7 @@ class SavedTurn:
     answer: str
     result: dict[str, Any]  # Result.to_json()
     kind: str = "answer"  # answer | paper | topic | digest: only answers are follow-up history
+    complete: bool = True  # False: the assistant stopped (crashed, was killed) while writing it
 
 
 @dataclass(frozen=True)
@@ -82,17 +88,28 @@ class ConversationStore:
     def exists(self, conversation: int) -> bool:
         return self.db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation,)).fetchone() is not None
 
-    def add_turn(self, conversation: int, turn: SavedTurn) -> None:
+    def begin_turn(self, conversation: int, question: str, kind: str = "answer") -> int:
+        """Save a question as it is asked, marked unfinished until `finish_turn`; returns its id."""
         with self.db:
             now = _now()
-            self.db.execute("INSERT INTO turns(conversation, question, answer, result, created, kind)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (conversation, turn.question, turn.answer, json.dumps(turn.result), now, turn.kind))
+            cursor = self.db.execute("INSERT INTO turns(conversation, question, answer, result, created, kind, complete)"
+                                     " VALUES (?, ?, '', '{}', ?, ?, 0)", (conversation, question, now, kind))
             self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
+        return int(cursor.lastrowid or 0)
 
-    def rename(self, conversation: int, title: str) -> None:
+    def finish_turn(self, turn: int, answer: str, result: dict[str, object]) -> None:
         with self.db:
-            self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation))
+            self.db.execute("UPDATE turns SET answer = ?, result = ?, complete = 1 WHERE id = ?",
+                            (answer, json.dumps(result), turn))
+
+    def drop_turn(self, turn: int) -> None:
+        """Forget a turn (its answer was cancelled); a conversation left empty goes too."""
+        with self.db:
+            row = self.db.execute("SELECT conversation FROM turns WHERE id = ?", (turn,)).fetchone()
+            self.db.execute("DELETE FROM turns WHERE id = ?", (turn,))
+            if row is not None:
+                self.db.execute("DELETE FROM conversations WHERE id = ? AND NOT EXISTS"
+                                " (SELECT 1 FROM turns WHERE conversation = ?)", (row[0], row[0]))
 
     def drop_last_turn(self, conversation: int) -> None:
         """Forget the newest turn (its answer is being written again)."""
@@ -116,9 +133,10 @@ class ConversationStore:
         return "" if row is None else str(row["title"])
 
     def turns(self, conversation: int) -> list[SavedTurn]:
-        rows = self.db.execute("SELECT question, answer, result, kind FROM turns WHERE conversation = ? ORDER BY id",
-                               (conversation,))
-        return [SavedTurn(r["question"], r["answer"], json.loads(r["result"]), r["kind"]) for r in rows]
+        rows = self.db.execute("SELECT question, answer, result, kind, complete FROM turns WHERE conversation = ?"
+                               " ORDER BY id", (conversation,))
+        return [SavedTurn(r["question"], r["answer"], json.loads(r["result"]), r["kind"], bool(r["complete"]))
+                for r in rows]
 
 
 def to_markdown(title: str, turns: list[SavedTurn]) -> str:
@@ -128,6 +146,9 @@ def to_markdown(title: str, turns: list[SavedTurn]) -> str:
     for turn in turns:
         result = turn.result
         lines += [f"## {turn.question}", ""]
+        if not turn.complete:
+            lines += [f"*{UNFINISHED}*", ""]
+            continue
         if result.get("status") == "not_covered":
             lines += [present.not_covered(result), ""]
             lines += [f"- {paper['title']} — {present.meta_line(paper)}" for paper in result.get("closest") or []]

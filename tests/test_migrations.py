@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.catalog import Catalog
-from assistant.conversations import ConversationStore, SavedTurn
+from assistant.conversations import ConversationStore
 from assistant.errors import StoreError
 
 # The conversations schema as released before versioning (user_version 0, no `kind` column).
@@ -37,11 +37,13 @@ def test_conversations_from_before_versioning_are_upgraded_with_their_turns(tmp_
     turns = store.turns(1)
     assert [(t.question, t.answer, t.kind) for t in turns] == [
         ("What ANLS score does Vary-toy reach?", "It reaches 65.6% [1].", "answer")]
-    store.add_turn(1, SavedTurn("Summarise: Vary", "A summary [1].", {"status": "answered"}, "paper"))
-    assert [t.kind for t in store.turns(1)] == ["answer", "paper"]
+    turn = store.begin_turn(1, "Summarise: Vary", "paper")
+    assert [(t.kind, t.complete) for t in store.turns(1)] == [("answer", True), ("paper", False)]
+    store.finish_turn(turn, "A summary [1].", {"status": "answered"})
+    assert [(t.kind, t.complete) for t in store.turns(1)] == [("answer", True), ("paper", True)]
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     reopened = ConversationStore(path)  # upgrading twice changes nothing
     assert len(reopened.turns(1)) == 2
     reopened.close()

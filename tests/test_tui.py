@@ -228,6 +228,15 @@ async def test_open_a_conversation_and_quit_while_an_answer_is_written(app_facto
         await start_slow_answer(app, pilot)
         await pilot.press("ctrl+q")
     assert app.return_code in (0, None)
+    # quitting mid-answer keeps the question, marked unfinished, and a restart shows it so
+    again = slow_app(app_factory)
+    async with again.run_test(size=(100, 30)) as pilot:
+        conversation = again.conversations.list()[0].id
+        assert [t.complete for t in again.conversations.turns(conversation)] == [True, False]
+        await again.load_conversation(conversation)
+        blocks = again.query(AnswerBlock)
+        assert len(blocks) == 2 and "Not finished" in blocks.last().query_one(".answer", Markdown).source
+        assert len(again.history) == 1
 
 
 async def test_reading_a_paper_while_an_answer_is_written_lets_it_finish(app_factory) -> None:

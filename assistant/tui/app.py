@@ -29,7 +29,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
-from assistant.conversations import SavedTurn, to_markdown
+from assistant.conversations import UNFINISHED, SavedTurn, to_markdown
 from assistant.errors import AssistantError
 from assistant.grounded import Result, Stage
 from assistant.llm import ChatModel, ModelError
@@ -113,7 +113,7 @@ class Job:
     block: AnswerBlock
     question: str  # what is saved as the turn's question
     kind: str  # answer | paper: only answers feed follow-ups
-    conversation: int | None
+    turn: int  # the saved turn, unfinished until the answer is
     cancelled: threading.Event = field(default_factory=threading.Event)
     tokens: int = 0
 
@@ -294,7 +294,10 @@ class AssistantApp(App[None]):
         chat = self.query_one("#chat", VerticalScroll)
         chat.mount(block)
         chat.scroll_end(animate=False)
-        self.job = Job(block, question, kind, self.conversation)
+        if self.conversation is None or not self.conversations.exists(self.conversation):
+            self.conversation = self.conversations.create(question)
+        # saved now, so that a crash or a kill keeps the question (marked unfinished)
+        self.job = Job(block, question, kind, self.conversations.begin_turn(self.conversation, question, kind))
         self.worker_busy = True
         self.refresh_bindings()  # the footer offers escape while an answer is written
         self.answer_worker(self.job, make)
@@ -359,7 +362,9 @@ class AssistantApp(App[None]):
         if tokens and seconds:
             self.query_one(StatusBar).speed = tokens / seconds
         data = result.to_json()
-        self.save_turn(job, SavedTurn(job.question, result.text, data, job.kind))
+        self.conversations.finish_turn(job.turn, result.text, data)
+        if job.kind == "answer":
+            self.history.append(Turn(job.question, result.text))
         await job.block.show_result(data)
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
 
@@ -375,18 +380,6 @@ class AssistantApp(App[None]):
             self.query_one(StatusBar).activity = ""
             self.refresh_bindings()
 
-    def save_turn(self, job: Job, turn: SavedTurn) -> None:
-        """Keep the turn for follow-ups (answers only) and save it in the job's conversation; a
-        conversation deleted meanwhile is not written to."""
-        if job.conversation is None or not self.conversations.exists(job.conversation):
-            job.conversation = self.conversations.create(job.question)
-        if job.conversation != self.conversation and self.conversation is not None:
-            return  # the user moved on to another conversation while this was written
-        self.conversation = job.conversation
-        self.conversations.add_turn(job.conversation, turn)
-        if turn.kind == "answer":
-            self.history.append(Turn(turn.question, turn.answer))
-
     def cancel_job(self, why: str = "Cancelled.") -> None:
         """The one way an answer stops: the worker stops at its next piece and the block, if
         still on screen, is marked."""
@@ -395,6 +388,9 @@ class AssistantApp(App[None]):
             return
         job.cancelled.set()
         self.job = None
+        self.conversations.drop_turn(job.turn)  # a cancelled answer is not part of the conversation
+        if self.conversation is not None and not self.conversations.exists(self.conversation):
+            self.conversation = None
         self.query_one(StatusBar).activity = ""
         self.refresh_bindings()
         self.call_later(job.block.show_stopped, why)
@@ -503,6 +499,9 @@ class AssistantApp(App[None]):
         for turn in self.conversations.turns(conversation):
             block = AnswerBlock(turn.question, label="You" if turn.kind == "answer" else "Summary")
             await chat.mount(block)
+            if not turn.complete:
+                await block.show_stopped(UNFINISHED)
+                continue
             await block.show_result(turn.result)
             if turn.kind == "answer":
                 self.history.append(Turn(turn.question, turn.answer))
