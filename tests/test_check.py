@@ -78,3 +78,32 @@ def test_two_concurrent_ingests_lose_nothing(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=300)
     report = json.loads(done.stdout)
     assert report["papers"] == 300 and report["consistent"], report
+
+
+def test_searches_while_an_ingest_writes(make_store, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    store = small_store(make_store, tmp_path)
+    data_dir = str(store.settings.data_dir)
+    path = tmp_path / "more.jsonl"
+    path.write_text("\n".join(json.dumps({"title": f"Later study {i} of sparse graph coding in cortex layer {i}",
+                                          "abstract": f"We study sparse graph code {i}. It reaches {i} bits."})
+                              for i in range(150)) + "\n")
+    env = {**os.environ, "ASSISTANT_SEED_BUNDLED": "0"}
+
+    def run(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "assistant", "--data-dir", data_dir, *args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    writer = run("ingest", str(path))
+    readers = [run("search", "sparse graph coding", "--json") for _ in range(4)]  # four at once
+    for reader in readers:
+        out = reader.communicate(timeout=300)[0]
+        assert reader.returncode == 0, out
+        assert json.loads(out)["hits"]  # a consistent collection: results, not an error
+    assert writer.communicate(timeout=600)[0] and writer.returncode == 0
+    report = json.loads(run("check", "--json").communicate(timeout=300)[0])
+    assert report["consistent"] and report["papers"] == 156
