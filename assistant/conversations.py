@@ -111,6 +111,10 @@ class ConversationStore:
                 self.db.execute("DELETE FROM conversations WHERE id = ? AND NOT EXISTS"
                                 " (SELECT 1 FROM turns WHERE conversation = ?)", (row[0], row[0]))
 
+    def rename(self, conversation: int, title: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation))
+
     def drop_last_turn(self, conversation: int) -> None:
         """Forget the newest turn (its answer is being written again)."""
         with self.db:

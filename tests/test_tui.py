@@ -16,7 +16,8 @@ from assistant.config import Settings
 from assistant.store import Store
 from assistant.conversations import to_markdown
 from assistant.tui.app import AssistantApp, ChatScreen, help_sections
-from assistant.tui.screens import BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen, keys_table
+from assistant.tui.screens import (BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen,
+                                    RenameScreen, keys_table)
 from assistant.tui.widgets import AnswerBlock, StatusBar
 from tests.conftest import ScriptedModel
 
@@ -516,3 +517,16 @@ def test_sections_read_the_same_in_the_chat_and_the_cli(capsys: pytest.CaptureFi
                         sections=[Section("TL;DR", claims), Section("Key findings", found, bullets=True)]))
     printed = capsys.readouterr().out
     assert "First point. [1] Second point. [1]" in printed and "- A finding. [1]" in printed
+
+
+async def test_rename_a_saved_conversation(app_factory) -> None:
+    app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, QUESTION)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        app.screen.query_one(Input).value = "Vary-toy scores"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.conversations.title(app.conversation) == "Vary-toy scores")
