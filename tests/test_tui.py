@@ -46,8 +46,8 @@ async def wait_until(pilot, condition, seconds: float = 60.0) -> None:  # noqa: 
 
 
 async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: ANN001
-    """Ask once the model is ready, and wait until the answer and its sources are drawn."""
-    await wait_until(pilot, lambda: app.model_ready)
+    """Ask once the model is ready and free, and wait until the answer and its sources are drawn."""
+    await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
     app.query_one("#question", Input).value = question
     await pilot.press("enter")
     await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
@@ -55,8 +55,9 @@ async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: 
 
 
 async def start_slow_answer(app: AssistantApp, pilot) -> AnswerBlock:  # noqa: ANN001
-    """Ask, and return once the draft is streaming (the answer is not finished)."""
-    await wait_until(pilot, lambda: app.model_ready)
+    """Ask, and return once the draft is streaming (the answer is not finished). Waits until a
+    cancelled answer's worker has stopped, or the question would be refused."""
+    await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
     app.query_one("#question", Input).value = QUESTION
     await pilot.press("enter")
     block = app.query(AnswerBlock).last()
