@@ -54,6 +54,13 @@ async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: 
     return app.query(AnswerBlock).last()
 
 
+async def open_browser(app: AssistantApp, pilot) -> None:  # noqa: ANN001
+    """Open the paper browser once the collection is open."""
+    await wait_until(pilot, lambda: app.session is not None)
+    await pilot.press("ctrl+b")
+    await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+
+
 async def start_slow_answer(app: AssistantApp, pilot) -> AnswerBlock:  # noqa: ANN001
     """Ask, and return once the draft is streaming (the answer is not finished). Waits until a
     cancelled answer's worker has stopped, or the question would be refused."""
@@ -109,9 +116,7 @@ async def test_escape_cancels_and_keeps_what_was_typed(app_factory) -> None:
 async def test_browser_filters_and_sorts(app_factory) -> None:
     app = app_factory(ScriptedModel(""))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.session is not None)
-        await pilot.press("ctrl+b")
-        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        await open_browser(app, pilot)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 311
         await pilot.press(*"reversal curse")
@@ -321,9 +326,7 @@ async def test_keys_reach_the_app_from_the_question_box(app_factory, sample_stor
 async def test_browser_ctrl_d_flips_the_order_from_the_filter(app_factory) -> None:
     app = app_factory(ScriptedModel(""))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.session is not None)
-        await pilot.press("ctrl+b")
-        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        await open_browser(app, pilot)
         screen = app.screen
         await pilot.press(*"diffusion")
         await pilot.press("home")
@@ -482,9 +485,7 @@ async def test_export_keeps_the_whole_question_and_the_removal_reasons(app_facto
 async def test_browser_titles_use_the_width_there_is(app_factory) -> None:
     app = app_factory(ScriptedModel(""))
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_until(pilot, lambda: app.session is not None)
-        await pilot.press("ctrl+b")
-        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        await open_browser(app, pilot)
         title = app.screen.query_one(DataTable).columns["title"]
         assert title.width > 100
 
