@@ -86,8 +86,11 @@ class Catalog:
             raise
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise StoreError(f"{path} cannot be read as a catalogue ({exc}). It was not changed: restore it from a "
-                             f"backup, or point --data-dir elsewhere to start a new collection") from exc
+            raise StoreError(
+                f"{path} cannot be read as a catalogue ({exc}). It was not changed. To recover, restore it from a "
+                f"backup; or move it and {path.parent / 'chroma'}/ aside (keep them) and ingest your saved pages again "
+                "with `assistant ingest PATH...`: assistant only reads your pages, so they are all still there"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()

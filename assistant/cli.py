@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from assistant import __version__
 from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, storage_failure
+from assistant.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
 
 if TYPE_CHECKING:
     from assistant.store import Store
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = command_parser(commands, "ask", "answer a question from the collection, citing the papers", common)
     ask.add_argument("question", metavar="QUESTION")
-    ask.add_argument("-k", type=int, default=5, metavar="N", help="papers to retrieve before choosing sources (default 5)")
+    ask.add_argument("-k", type=int, default=5, metavar="N", help=f"papers to retrieve before choosing sources (default 5, at most {MAX_K_ASK})")
     ask.add_argument("--json", action="store_true", help="print answer, per-sentence citations, sources and timings as JSON")
 
     summarise = command_parser(commands, "summarise", "summarise a paper (TL;DR and key findings) or a topic", common)
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = command("search", "find the papers that best match a question or topic")
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("-k", type=int, default=5, metavar="N", help="number of papers to show (default 5)")
+    search.add_argument("-k", type=int, default=5, metavar="N", help=f"number of papers to show (default 5, at most {MAX_K_SEARCH})")
     search.add_argument("--since", metavar="DATE", help="only papers published on or after DATE (2024, 'Mar 2024', 2024-03-15)")
     search.add_argument("--until", metavar="DATE", help="only papers published on or before DATE")
     search.add_argument("--json", action="store_true", help="print machine-readable results")
@@ -180,13 +181,26 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.retrieve import search
     from assistant.tuning import Tuning
 
-    if args.k < 1:
-        raise AssistantError("-k must be at least 1")
+    query = check_question(args.query)
+    check_k(args.k, MAX_K_SEARCH)
     since = parse_bound(args.since) if args.since else None
     until = parse_bound(args.until, end=True) if args.until else None
-    result = search(open_ready(settings), args.query, Tuning(), k=args.k, since=since, until=until)
+    if since and until and since > until:
+        raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
+    store = open_ready(settings)
+    if (since or until) and not store.catalog.ids_in_range(since, until):
+        first, last = store.catalog.date_range()
+        known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"
+        raise AssistantError(f"no paper is dated {_range_words(since, until)}: {known}")
+    result = search(store, query, Tuning(), k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
+
+
+def _range_words(since: str | None, until: str | None) -> str:
+    if since and until:
+        return f"between {since} and {until}"
+    return f"on or after {since}" if since else f"on or before {until}"
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
@@ -288,6 +302,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+def _fail(exc: Exception) -> int:
+    sys.stderr.write(f"error: {exc}\n")
+    return EXIT_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -299,10 +318,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.command = "chat"
     try:
-        return COMMANDS[args.command](args, _settings(args))
+        settings = _settings(args)
     except AssistantError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_ERROR
+        return _fail(exc)
+    try:
+        return COMMANDS[args.command](args, settings)
+    except AssistantError as exc:
+        return _fail(exc)
+    except Exception as exc:
+        failure = storage_failure(exc, settings.data_dir)
+        if failure is None:
+            raise
+        return _fail(failure)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; run the same command again to finish\n")
         return 130

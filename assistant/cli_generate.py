@@ -15,14 +15,17 @@ from assistant.cli import EXIT_NOT_COVERED, EXIT_OK, open_ready
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.grounded import Result
+from assistant.limits import MAX_K_ASK, check_k, check_question
+from assistant.llm import resolve_model_path
 from assistant.output import out, print_json, print_result
 from assistant.session import Session, Stream
 from assistant.tuning import Tuning
 
 
 def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
+    resolve_model_path(settings.model)  # a wrong --model is reported before any indexing
     session = Session(settings, open_ready(settings), tuning=tuning)
-    session.model  # noqa: B018 - check the model file before any work, for a prompt error
+    session.model  # noqa: B018 - load the model before any work, for a prompt error
     return session
 
 
@@ -45,18 +48,19 @@ def show(stream: Stream[Result], as_json: bool) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.question.strip():
-        raise AssistantError("the question is empty")
+    question = check_question(args.question)
+    check_k(args.k, MAX_K_ASK)
     session = session_for(settings)
-    return show(session.ask(args.question, k=args.k), args.json)
+    return show(session.ask(question, k=args.k), args.json)
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.paper) == bool(args.topic):
         raise AssistantError("give a PAPER to summarise, or --topic QUERY (not both)")
+    topic = check_question(args.topic) if args.topic else None
     session = session_for(settings)
-    if args.topic:
-        return show(session.summarise_topic(args.topic), args.json)
+    if topic:
+        return show(session.summarise_topic(topic), args.json)
     return show(session.summarise_paper(args.paper), args.json)
 
 

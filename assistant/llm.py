@@ -61,6 +61,10 @@ def resolve_model_path(model: str | None) -> Path:
     """The GGUF file to load: the given path, or the bundled model. Checked before loading so
     that a wrong path is a clear message rather than a llama.cpp crash."""
     path = Path(model).expanduser() if model else bundled_model_path()
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.gguf"))
+        hint = f" (it holds {', '.join(inside[:3])})" if inside else " (it holds no .gguf file)"
+        raise ModelError(f"{path} is a folder, not a model file{hint}: give the path of one .gguf file (see {MODELS_DOC})")
     if not path.is_file():
         raise ModelError(f"model file not found: {path} (see {MODELS_DOC} for how to get and configure a model)")
     with path.open("rb") as handle:
@@ -94,7 +98,11 @@ class LlamaCppModel:
                     n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False,
                 )
             except (ValueError, RuntimeError) as exc:
-                raise ModelError(f"cannot load model {self.path}: {exc} (see {MODELS_DOC})") from exc
+                raise ModelError(
+                    f"cannot load model {self.path} ({self.path.stat().st_size / 1e6:,.1f} MB): llama.cpp refused it "
+                    f"({exc}). The file may be cut short by an interrupted download, damaged, or of an architecture "
+                    f"this llama.cpp does not know: download it again, or see {MODELS_DOC}"
+                ) from exc
             # A model trained with a shorter context than asked for cannot use the rest.
             self.n_ctx = min(self.n_ctx, int(self._llama.n_ctx()))
         return self._llama

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from assistant.errors import StoreError, storage_failure
 from assistant.offline import go_offline
 from assistant.papers import Passage
 
@@ -62,11 +63,21 @@ class ChromaStore:
             go_offline()
             import chromadb
             from chromadb.config import Settings
+            from chromadb.errors import ChromaError
 
-            client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=True))
-            self._collection = client.get_or_create_collection(
-                COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            try:
+                client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=True))
+                self._collection = client.get_or_create_collection(
+                    COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            except ChromaError as exc:
+                if storage_failure(exc, self.path.parent) is not None:
+                    raise
+                raise StoreError(
+                    f"the vector store {self.path} cannot be opened ({exc}). Your papers are in the catalogue and "
+                    f"are not affected: move {self.path.name}/ aside (keep it until you are done) and run "
+                    "`assistant reindex` to rebuild the vectors from the catalogue"
+                ) from exc
         return self._collection
 
     def replace(self, paper_ids: list[str], passages: list[Passage], embeddings: list[list[float]]) -> None:

@@ -32,6 +32,7 @@ from assistant.config import Settings
 from assistant.conversations import UNFINISHED, SavedTurn, to_markdown
 from assistant.errors import AssistantError
 from assistant.grounded import Result, Stage
+from assistant.limits import check_question
 from assistant.llm import ChatModel, ModelError
 from assistant.session import Session, StageListener, Stream
 from assistant.store import Store
@@ -264,8 +265,12 @@ class AssistantApp(App[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "question":
             return
-        question = event.value.strip()
-        if not question:
+        if not event.value.strip():
+            return
+        try:
+            question = check_question(event.value)
+        except AssistantError as exc:
+            self.notify(f"{str(exc)[0].upper()}{str(exc)[1:]}.", severity="warning", timeout=10)
             return
         if not self.can_ask():
             return

@@ -1,0 +1,36 @@
+"""What a question and a result count may be: checked once, worded once, for the CLI and the chat.
+
+A question longer than `MAX_QUESTION_CHARS` cannot leave room for the sources in the model's
+context, and a pasted page is not a question. An answer uses a handful of sources, so `ask -k`
+stops at `MAX_K_ASK`; a search lists at most `MAX_K_SEARCH` papers, past which `papers` is the
+better tool.
+"""
+
+from __future__ import annotations
+
+from assistant.errors import AssistantError
+
+MAX_QUESTION_CHARS = 2000
+MAX_K_ASK = 20
+MAX_K_SEARCH = 200
+
+
+def check_question(text: str) -> str:
+    """The question without surrounding space; refuses an empty or an overlong one."""
+    question = text.strip()
+    if not question:
+        raise AssistantError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise AssistantError(
+            f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,} "
+            "(the model's context must hold the sources too). To work from a longer text, save it as a page "
+            "and `assistant ingest` it, or search for a few of its key phrases"
+        )
+    return question
+
+
+def check_k(k: int, most: int) -> int:
+    """`-k` between 1 and `most`, with a message naming the range."""
+    if not 1 <= k <= most:
+        raise AssistantError(f"-k must be between 1 and {most} (got {k})")
+    return k
