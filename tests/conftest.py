@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import runpy
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,16 @@ from assistant.config import Settings
 from assistant.embed import SentenceTransformerEmbedder
 from assistant.index import ingest, bundled_pages
 from assistant.store import Store, open_store
+
+
+NETGUARD = Path(__file__).parent / "netguard"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole suite runs without a network: the guard in tests/netguard makes connections
+    beyond the loopback interface fail, here and in every Python process a test starts."""
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD), os.environ.get("PYTHONPATH")]))
+    runpy.run_path(str(NETGUARD / "sitecustomize.py"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
