@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.index import Progress, sync_vectors
+from assistant.index import sync_vectors
+from assistant.progress import Progress
 from assistant.papers import make_passages
 from assistant.store import Store
 
@@ -78,17 +79,22 @@ def check(store: Store) -> CheckReport:
     return report
 
 
-def repair(store: Store, report: CheckReport, progress: Progress | None = None) -> CheckReport:
+def repair(store: Store, progress: Progress | None = None) -> CheckReport:
     """Make the store consistent: drop orphan passages, re-embed papers with missing or pending
-    passages, rebuild the keyword index if it disagrees; returns a fresh check."""
-    if report.integrity != "ok":
-        return report  # a damaged SQLite file is not something to rewrite in place
-    if report.orphans:
-        store.vectors.delete_ids(report.orphans)
-    if report.missing:
-        with store.catalog.db as db:
-            db.executemany("UPDATE papers SET embedded_hash = NULL WHERE id = ?", [(pid,) for pid in report.missing])
-    if report.keyword_rows != report.papers:
-        store.catalog.rebuild_fts()
-    sync_vectors(store, progress)
+    passages, rebuild the keyword index if it disagrees; returns a fresh check.
+
+    What to repair is found again under the writer lock, so a writer that finished meanwhile
+    is not "repaired" against a stale report."""
+    with store.writing(progress):
+        report = check(store)
+        if report.integrity != "ok":
+            return report  # a damaged SQLite file is not something to rewrite in place
+        if report.orphans:
+            store.vectors.delete_ids(report.orphans)
+        if report.missing:
+            with store.catalog.db as db:
+                db.executemany("UPDATE papers SET embedded_hash = NULL WHERE id = ?", [(pid,) for pid in report.missing])
+        if report.keyword_rows != report.papers:
+            store.catalog.rebuild_fts()
+        sync_vectors(store, progress)
     return check(store)

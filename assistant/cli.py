@@ -263,10 +263,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.output import RichProgress, out, print_json
 
     store = open_ready(settings, seed=False)
-    report = check(store)
+    with store.writing(RichProgress()):  # a writer at work would show as a passing disagreement
+        report = check(store)
     problems = report.problems()
     if args.repair and not report.consistent:
-        report = repair(store, report, RichProgress())
+        report = repair(store, RichProgress())
     if args.json:
         print_json(report.to_json() | ({"repaired": problems} if args.repair else {}))
     else:

@@ -13,38 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
 
 from assistant.dedupe import TitleMatcher
 from assistant.errors import SourceError
 from assistant.papers import make_passages
+from assistant.progress import NoProgress, Progress
 from assistant.sources import SUPPORTED_SUFFIXES, read_source
 from assistant.store import DIM_KEY, EMBEDDER_KEY, Store
 
 SEEDED_KEY = "seeded"
 BUNDLED_PREFIX = "bundled:"
 EMBED_BATCH = 32  # papers per commit: small enough that an interruption loses little work
-
-
-class Progress(Protocol):
-    """Where long work reports how far it got (a progress bar in the CLI, a widget in the TUI)."""
-
-    def start(self, description: str, total: int) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class NoProgress:
-    def start(self, description: str, total: int) -> None:
-        pass
-
-    def advance(self, amount: int = 1) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
 
 @dataclass
@@ -118,18 +97,20 @@ def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None
     """Ingest files and folders, then bring the vectors up to date. Never raises for a bad file."""
     progress = progress or NoProgress()
     files = expand(paths)
-    matcher = TitleMatcher(store.catalog.aliases(), store.catalog.abstract)
     reports: list[FileReport] = []
-    progress.start("Reading pages", len(files))
-    for path in files:
-        if not path.exists():
-            reports.append(FileReport(str(path), "failed", error=f"{path}: no such file or folder"))
-        else:
-            source = BUNDLED_PREFIX + path.name if bundled else str(path.resolve())
-            reports.append(ingest_file(store, matcher, path, source))
-        progress.advance()
-    progress.stop()
-    sync_vectors(store, progress)
+    with store.writing(progress):
+        # built under the lock, so that it knows every paper an earlier writer added
+        matcher = TitleMatcher(store.catalog.aliases(), store.catalog.abstract)
+        progress.start("Reading pages", len(files))
+        for path in files:
+            if not path.exists():
+                reports.append(FileReport(str(path), "failed", error=f"{path}: no such file or folder"))
+            else:
+                source = BUNDLED_PREFIX + path.name if bundled else str(path.resolve())
+                reports.append(ingest_file(store, matcher, path, source))
+            progress.advance()
+        progress.stop()
+        sync_vectors(store, progress)
     return reports
 
 
@@ -159,9 +140,13 @@ def sync_vectors(store: Store, progress: Progress | None = None) -> int:
     return len(pending)
 
 
+def needs_seeding(store: Store) -> bool:
+    return store.settings.seed_bundled and store.catalog.get_meta(SEEDED_KEY) is None
+
+
 def ensure_seeded(store: Store, progress: Progress | None = None) -> list[FileReport] | None:
     """On first use of an empty store, ingest the bundled collection (once; never again after)."""
-    if not store.settings.seed_bundled or store.catalog.get_meta(SEEDED_KEY) is not None:
+    if not needs_seeding(store):
         return None
     reports = None
     if store.catalog.counts()["pages"] == 0:
@@ -173,16 +158,23 @@ def ensure_seeded(store: Store, progress: Progress | None = None) -> list[FileRe
 def prepare(store: Store, progress: Progress | None = None) -> bool:
     """Make a store ready for questions: seed it on first use, and finish an interrupted ingest.
     Returns whether the bundled collection was indexed just now."""
-    seeded = ensure_seeded(store, progress) is not None
-    sync_vectors(store, progress)
-    return seeded
+    if needs_seeding(store):
+        with store.writing(progress):  # another process may be seeding: wait for it
+            seeded = ensure_seeded(store, progress) is not None
+            sync_vectors(store, progress)
+        return seeded
+    with store.writing_if_free() as held:
+        if held:  # otherwise the writer at work finishes the vectors itself
+            sync_vectors(store, progress)
+    return False
 
 
 def reindex(store: Store, progress: Progress | None = None) -> int:
     """Rebuild every vector (and the keyword index) with the store's current embedder."""
-    store.catalog.forget_embeddings()
-    store.catalog.rebuild_fts()
-    store.catalog.set_meta(EMBEDDER_KEY, store.embedder.name)
-    store.catalog.delete_meta(DIM_KEY)
-    store.vectors.reset()
-    return sync_vectors(store, progress)
+    with store.writing(progress):
+        store.catalog.forget_embeddings()
+        store.catalog.rebuild_fts()
+        store.catalog.set_meta(EMBEDDER_KEY, store.embedder.name)
+        store.catalog.delete_meta(DIM_KEY)
+        store.vectors.reset()
+        return sync_vectors(store, progress)

@@ -48,7 +48,9 @@ class RichProgress:
             console=err, transient=True, disable=not err.is_terminal,
         )
         self._bar.start()
-        self._task = self._bar.add_task(description, total=total)
+        self._task = self._bar.add_task(description, total=total or None)
+        if total == 0 and not err.is_terminal:
+            err.print(description + "…")  # a wait: worth a line even where bars are not drawn
 
     def advance(self, amount: int = 1) -> None:
         if self._bar is not None and self._task is not None:

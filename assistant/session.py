@@ -16,7 +16,8 @@ from assistant.answer import Context, Turn, ask
 from assistant.config import Settings
 from assistant.conversations import ConversationStore
 from assistant.grounded import Result, Stage
-from assistant.index import Progress, prepare
+from assistant.index import prepare
+from assistant.progress import Progress
 from assistant.llm import ChatModel, load_model
 from assistant.papers import Paper
 from assistant.store import Store, ensure_writable, open_store

@@ -2,23 +2,35 @@
 
 The store records which embedder made its vectors; opening it with another one fails with a
 message that says how to rebuild, instead of silently mixing two vector spaces.
+
+One process writes to a data directory at a time. SQLite serialises its own transactions, but
+an ingest is many of them plus Chroma writes, and its duplicate check must see the papers the
+previous writer added; so writers hold an OS file lock (`writer.lock`) for their whole run.
+Readers take no lock: SQLite's WAL gives them a consistent snapshot while a writer works.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from assistant.catalog import Catalog
 from assistant.config import Settings
 from assistant.embed import Embedder, SentenceTransformerEmbedder
 from assistant.errors import StoreError
+from assistant.progress import NoProgress, Progress
 from assistant.vectors import ChromaStore, VectorStore
 
 EMBEDDER_KEY = "embedder"
 DIM_KEY = "embedder_dim"
+WRITER_LOCK = "writer.lock"
+LOCK_POLL_S = 0.5  # how often a waiting writer looks again (and lets the chat stop it on quit)
 
 
 @dataclass
@@ -29,6 +41,46 @@ class Store:
     catalog: Catalog
     vectors: VectorStore
     embedder: Embedder
+    _lock: FileLock = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # one lock object per store: re-entrant, so seeding inside a first-use ingest is fine
+        self._lock = FileLock(self.settings.data_dir / WRITER_LOCK)
+
+    @contextmanager
+    def writing(self, progress: Progress | None = None) -> Iterator[None]:
+        """Hold the writer lock for the block, waiting for another writer first if there is
+        one, and saying so through `progress` (the wait can be long: a whole ingest)."""
+        if not self._try_lock():
+            progress = progress or NoProgress()
+            progress.start(f"Waiting for another assistant command to finish writing to {self.settings.data_dir}", 0)
+            try:
+                while not self._try_lock(LOCK_POLL_S):
+                    progress.advance(0)  # the chat's progress stops a wait here once it has quit
+            finally:
+                progress.stop()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def writing_if_free(self) -> Iterator[bool]:
+        """Hold the writer lock for the block if no other process holds it (yields whether it
+        does): finishing someone else's work is left to them."""
+        held = self._try_lock()
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
+
+    def _try_lock(self, timeout: float = 0) -> bool:
+        try:
+            self._lock.acquire(timeout=timeout)
+        except Timeout:
+            return False
+        return True
 
     def check_dimension(self) -> None:
         """Record the embedder's dimension on first use; refuse a store of another dimension."""

@@ -270,6 +270,9 @@ async def test_first_run_indexing_shows_counts(app_factory) -> None:
         assert "indexing 120/311" in str(status.render()) and app.query_one("#progress").display
         app.progress_stop()
         assert "311 papers" in str(status.render()) and not app.query_one("#progress").display
+        app.progress_start("Waiting for another assistant command to finish writing to /x", 0)  # an unknown amount
+        assert "waiting for another assistant command" in str(status.render()).lower()
+        app.progress_stop()
 
 
 async def test_deleting_asks_first_and_the_open_conversation_starts_afresh(app_factory) -> None:

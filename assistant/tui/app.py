@@ -231,9 +231,9 @@ class AssistantApp(App[None]):
     def progress_start(self, description: str, total: int) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
-        bar.update(total=total, progress=0)
+        bar.update(total=total or None, progress=0)  # 0: an unknown amount (waiting for another writer)
         status = self.query_one(StatusBar)
-        status.indexing = (0, total)
+        status.indexing = (0, total) if total else None
         status.activity = description.lower() + "…"
 
     def progress_advance(self, amount: int) -> None:
