@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from functools import lru_cache
 
 from dateutil import parser as dateparser
 
@@ -17,6 +18,7 @@ _DEFAULT_A = datetime(1904, 1, 1)
 _DEFAULT_B = datetime(1908, 2, 2)
 
 
+@lru_cache(maxsize=4096)  # a listing repeats the same few dates thousands of times
 def parse_bound(text: str, *, end: bool = False) -> str:
     """ISO date for a bound: a partial date means its first day, or its last day when `end`.
 

@@ -21,6 +21,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def inert(text: str) -> str:
     """`text` without terminal control sequences or control characters (newline and tab stay)."""
+    if not _CONTROLS.search(text):  # every sequence starts with a control character
+        return text
     return _CONTROLS.sub("", _SEQUENCES.sub("", text))
 
 

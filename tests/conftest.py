@@ -123,7 +123,7 @@ def fake_papers(count: int, topic: str = "graph") -> list[dict[str, object]]:
                 f"Experiments on {i + 2} datasets confirm the gains. The code is public."
             ),
             "authors": i + 1,
-            "date": f"Mar {i + 1}, 2024",
+            "date": f"Mar {i % 28 + 1}, 2024",
         }
         for i in range(count)
     ]

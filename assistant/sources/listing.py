@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from dateutil import parser as dateparser
 
@@ -75,10 +76,15 @@ def _date_fields(match: re.Match[str]) -> tuple[str | None, str, int | None]:
     upvotes = int(match.group("up")) if match.group("up") else None
     if not match.group("year"):
         return None, raw, upvotes
+    return _iso_date(raw), raw, upvotes
+
+
+@lru_cache(maxsize=4096)  # a page repeats the same few dates many times over
+def _iso_date(raw: str) -> str | None:
     try:
-        return dateparser.parse(raw).date().isoformat(), raw, upvotes
+        return dateparser.parse(raw).date().isoformat()
     except (ValueError, OverflowError):
-        return None, raw, upvotes
+        return None
 
 
 class _Reader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from assistant.errors import SourceError
@@ -9,7 +10,8 @@ from assistant.errors import SourceError
 # A saved listing page is tens to hundreds of kB; anything this big is not one, and reading it
 # whole would only waste memory and time.
 MAX_PAGE_BYTES = 32 * 1024 * 1024
-_CONTROL_OK = {"\n", "\r", "\t", "\f"}
+# C0 and C1 control characters other than newline, carriage return, tab and form feed
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
@@ -43,7 +45,7 @@ def decode(path: Path, data: bytes) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
-    controls = sum(1 for ch in text if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and ch not in _CONTROL_OK)
+    controls = len(_CONTROLS.findall(text))
     if controls > max(2, len(text) // 200):
         raise SourceError(path, "undecodable: not UTF-8 or Latin-1 text")
     return text
