@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assistant.conversations import ConversationStore
 from assistant.index import sync_vectors
 from assistant.progress import Progress
 from assistant.papers import make_passages
@@ -28,11 +29,14 @@ class CheckReport:
     missing: list[str] = field(default_factory=list)  # papers marked embedded whose passages are missing
     keyword_rows: int = 0
     integrity: str = "ok"
+    conversations: int = 0
+    unfinished_answers: int = 0  # kept and marked: information, not a disagreement
+    conversations_integrity: str = "ok"
 
     @property
     def consistent(self) -> bool:
         return not (self.pending or self.orphans or self.missing) and self.keyword_rows == self.papers \
-            and self.integrity == "ok"
+            and self.integrity == "ok" and self.conversations_integrity == "ok"
 
     def problems(self) -> list[str]:
         """One line per kind of disagreement, for people."""
@@ -47,18 +51,26 @@ class CheckReport:
             lines.append(f"{len(self.orphans)} passage(s) in the vector store belong to no current paper")
         if self.keyword_rows != self.papers:
             lines.append(f"the keyword index has {self.keyword_rows} rows for {self.papers} papers")
+        if self.conversations_integrity != "ok":
+            lines.append(f"saved conversations fail SQLite's integrity check ({self.conversations_integrity}); "
+                         "restore conversations.sqlite3 from a backup")
         return lines
 
     def to_json(self) -> dict[str, object]:
         return {"consistent": self.consistent, "papers": self.papers, "passages": self.passages,
                 "pending_embeddings": len(self.pending), "missing": self.missing, "orphans": self.orphans,
-                "keyword_rows": self.keyword_rows, "integrity": self.integrity, "problems": self.problems()}
+                "keyword_rows": self.keyword_rows, "integrity": self.integrity, "conversations": self.conversations,
+                "unfinished_answers": self.unfinished_answers, "conversations_integrity": self.conversations_integrity,
+                "problems": self.problems()}
 
 
-def check(store: Store) -> CheckReport:
-    """Compare the catalogue with the vector store and the keyword index (reads only)."""
+def check(store: Store, conversations: ConversationStore | None = None) -> CheckReport:
+    """Compare the catalogue with the vector store and the keyword index (reads only), and
+    check the saved conversations when given."""
     db = store.catalog.db
     report = CheckReport(integrity=str(db.execute("PRAGMA integrity_check").fetchone()[0]))
+    if conversations is not None:
+        report.conversations_integrity, report.conversations, report.unfinished_answers = conversations.health()
     rows = db.execute("SELECT id, title, abstract, content_hash, embedded_hash FROM papers").fetchall()
     report.papers = len(rows)
     report.keyword_rows = int(db.execute("SELECT COUNT(*) FROM papers_fts").fetchone()[0])
@@ -79,14 +91,14 @@ def check(store: Store) -> CheckReport:
     return report
 
 
-def repair(store: Store, progress: Progress | None = None) -> CheckReport:
+def repair(store: Store, progress: Progress | None = None, conversations: ConversationStore | None = None) -> CheckReport:
     """Make the store consistent: drop orphan passages, re-embed papers with missing or pending
     passages, rebuild the keyword index if it disagrees; returns a fresh check.
 
     What to repair is found again under the writer lock, so a writer that finished meanwhile
     is not "repaired" against a stale report."""
     with store.writing(progress):
-        report = check(store)
+        report = check(store, conversations)
         if report.integrity != "ok":
             return report  # a damaged SQLite file is not something to rewrite in place
         if report.orphans:
@@ -97,4 +109,4 @@ def repair(store: Store, progress: Progress | None = None) -> CheckReport:
         if report.keyword_rows != report.papers:
             store.catalog.rebuild_fts()
         sync_vectors(store, progress)
-    return check(store)
+    return check(store, conversations)

@@ -261,13 +261,15 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.check import check, repair
     from assistant.output import RichProgress, out, print_json
+    from assistant.session import Session
 
     store = open_ready(settings, seed=False)
+    conversations = Session.conversations(settings)
     with store.writing(RichProgress()):  # a writer at work would show as a passing disagreement
-        report = check(store)
+        report = check(store, conversations)
     problems = report.problems()
     if args.repair and not report.consistent:
-        report = repair(store, RichProgress())
+        report = repair(store, RichProgress(), conversations)
     if args.json:
         print_json(report.to_json() | ({"repaired": problems} if args.repair else {}))
     else:
@@ -275,6 +277,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             out.print(f"{'[green]repaired:[/]' if args.repair and report.consistent else '[red]✗[/]'} {line}")
         verdict = "consistent" if report.consistent else "NOT consistent (run `assistant check --repair`)"
         out.print(f"{report.papers} papers, {report.passages} passages: {verdict}")
+        unfinished = f", {report.unfinished_answers} answer(s) left unfinished by a crash (kept, marked as such)" \
+            if report.unfinished_answers else ""
+        out.print(f"{report.conversations} saved conversation(s){unfinished}")
     return EXIT_OK if report.consistent else EXIT_ERROR
 
 

@@ -79,6 +79,14 @@ class ConversationStore:
     def close(self) -> None:
         self.db.close()
 
+    def health(self) -> tuple[str, int, int]:
+        """(SQLite's integrity verdict, conversations, answers left unfinished by a crash or a
+        kill): what `assistant check` reports. Unfinished answers are kept, marked as such."""
+        integrity = str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+        conversations = int(self.db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
+        unfinished = int(self.db.execute("SELECT COUNT(*) FROM turns WHERE complete = 0").fetchone()[0])
+        return integrity, conversations, unfinished
+
     def create(self, title: str) -> int:
         with self.db:
             now = _now()

@@ -52,3 +52,23 @@ def test_the_check_command_exits_1_until_repaired(make_store, tmp_path: Path, ca
     assert "missing passages" in capsys.readouterr().out
     assert main(["check", "--repair", "--data-dir", data_dir]) == 0
     assert main(["check", "--data-dir", data_dir]) == 0
+
+
+def test_check_reports_answers_left_unfinished(make_store, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """A question saved when asked, whose answer never finished (a kill), is kept and reported,
+    and does not make the store inconsistent."""
+    import json
+
+    from assistant.session import Session
+
+    store = small_store(make_store, tmp_path)
+    conversations = Session.conversations(store.settings)
+    conversation = conversations.create("what do graphs learn?")
+    conversations.finish_turn(conversations.begin_turn(conversation, "what do graphs learn?"), "They learn.", {})
+    conversations.begin_turn(conversation, "and how fast?")  # the process died while answering
+    conversations.close()
+    assert main(["check", "--json", "--data-dir", str(store.settings.data_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["consistent"] and report["conversations"] == 1 and report["unfinished_answers"] == 1
+    assert main(["check", "--data-dir", str(store.settings.data_dir)]) == 0
+    assert "1 answer(s) left unfinished" in capsys.readouterr().out
