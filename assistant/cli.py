@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from assistant import __version__
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, storage_failure
+from assistant.inert import inert
 from assistant.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 
 def _fail(exc: Exception) -> int:
-    sys.stderr.write(f"error: {exc}\n")
+    sys.stderr.write(f"error: {inert(str(exc))}\n")  # messages may quote file names
     return EXIT_ERROR
 
 

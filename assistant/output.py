@@ -6,6 +6,7 @@ Progress and notes go to stderr so that stdout stays clean for `--json` and pipe
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant import present
+from assistant.inert import inert
 from assistant.papers import Paper
 
 if TYPE_CHECKING:
@@ -30,8 +32,19 @@ out.soft_wrap = not out.is_terminal
 err.soft_wrap = not err.is_terminal
 
 
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
 def print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """JSON escapes C0 controls itself; C1 controls (which terminals also obey) are escaped
+    here, so that no text (a file name, say) can act on a terminal the JSON is shown in."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def shown(text: str) -> str:
+    """Text from outside the catalogue (file names, error messages) made safe to print as markup."""
+    return escape(inert(text))
 
 
 class RichProgress:
@@ -70,14 +83,14 @@ def meta_line(paper: Paper) -> str:
 def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -> None:
     for report in reports:
         if report.status == "failed":
-            err.print(f"[red]✗[/] {escape(report.error or report.path)}")
+            err.print(f"[red]✗[/] {shown(report.error or report.path)}")
             continue
         detail = "unchanged, skipped" if report.status == "unchanged" else (
             f"{report.layout}, {report.papers} papers ({report.new} new, {report.changed} changed)"
         )
-        out.print(f"[green]✓[/] {escape(report.path)}: {detail}")
+        out.print(f"[green]✓[/] {shown(report.path)}: {detail}")
         for warning in report.warnings:
-            err.print(f"  [yellow]warning:[/] {escape(warning)}")
+            err.print(f"  [yellow]warning:[/] {shown(warning)}")
     failed = sum(r.status == "failed" for r in reports)
     summary = f"{len(reports) - failed} file(s) ingested, {failed} failed; embedded {embedded} paper(s); {total_papers} papers in the collection"
     out.print(("[red]" if failed else "[bold]") + summary)
@@ -141,7 +154,7 @@ def print_stats(stats: dict[str, object]) -> None:
     table.add_column()
     for key, value in stats.items():
         if key != "sources":
-            table.add_row(key.replace("_", " "), escape(str(value)))
+            table.add_row(key.replace("_", " "), shown(str(value)))
     out.print(table)
 
 

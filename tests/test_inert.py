@@ -120,3 +120,20 @@ async def test_markup_in_titles_is_shown_as_written_in_the_chat(make_store, tmp_
         await pilot.press("enter", "enter")
         while not isinstance(app.screen, PaperScreen):
             await pilot.pause(0.05)
+
+
+def test_hostile_file_names_reach_no_terminal(tmp_path: Path) -> None:
+    """File names come from outside too: ingest reports, errors, stats and JSON output."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    good = folder / f"page{CLEAR}\x07.jsonl"
+    good.write_text("\n".join(json.dumps(p) for p in HOSTILE) + "\n")
+    (folder / f"broken\x9b31m.csv").write_text("no,header\n1,2\n")
+    env = {**os.environ, "ASSISTANT_SEED_BUNDLED": "0", "COLUMNS": "200", "TERM": "xterm-256color"}
+    base = [sys.executable, "-m", "assistant", "--data-dir", str(tmp_path / "data")]
+    for command in (["ingest", str(folder)], ["ingest", str(folder), "--json"], ["stats"], ["stats", "--json"],
+                    ["show", str(good)]):
+        written = run_in_terminal([*base, *command], env)
+        assert b"page" in written or b"error" in written, (command, written[-500:])
+        for bad in BAD_BYTES:
+            assert bad not in written, (command, bad, written[-500:])
