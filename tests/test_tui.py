@@ -535,3 +535,15 @@ async def test_rename_a_saved_conversation(app_factory) -> None:
         app.screen.query_one(Input).value = "Vary-toy scores"
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.conversations.title(app.conversation) == "Vary-toy scores")
+
+
+async def test_an_overlong_question_is_refused_and_kept_for_editing(app_factory) -> None:
+    app = app_factory(ScriptedModel("Never written [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
+        question = "why " * 1000
+        app.query_one("#question", Input).value = question
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert not app.query(AnswerBlock) and app.query_one("#question", Input).value == question
+        assert any("characters long" in str(n.message) for n in app._notifications)  # noqa: SLF001
