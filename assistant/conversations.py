@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant import present
 from assistant.errors import StoreError
+from assistant.inert import inert, inert_json
 from assistant.migrations import Step, script, upgrade
 
 # Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
@@ -138,17 +139,18 @@ class ConversationStore:
             "SELECT c.id, c.title, c.updated, COUNT(t.id) AS turns FROM conversations c"
             " LEFT JOIN turns t ON t.conversation = c.id GROUP BY c.id ORDER BY c.updated DESC, c.id DESC"
         )
-        return [Conversation(r["id"], r["title"], r["updated"], r["turns"]) for r in rows]
+        return [Conversation(r["id"], inert(r["title"]), r["updated"], r["turns"]) for r in rows]
 
     def title(self, conversation: int) -> str:
         row = self.db.execute("SELECT title FROM conversations WHERE id = ?", (conversation,)).fetchone()
-        return "" if row is None else str(row["title"])
+        return "" if row is None else inert(str(row["title"]))
 
     def turns(self, conversation: int) -> list[SavedTurn]:
         rows = self.db.execute("SELECT question, answer, result, kind, complete FROM turns WHERE conversation = ?"
                                " ORDER BY id", (conversation,))
-        return [SavedTurn(r["question"], r["answer"], json.loads(r["result"]), r["kind"], bool(r["complete"]))
-                for r in rows]
+        # inert on the way out, as the catalogue does: older releases saved text unstripped
+        return [SavedTurn(inert(r["question"]), inert(r["answer"]), inert_json(json.loads(r["result"])),  # type: ignore[arg-type]
+                          r["kind"], bool(r["complete"])) for r in rows]
 
 
 def to_markdown(title: str, turns: list[SavedTurn]) -> str:

@@ -29,3 +29,15 @@ def inert(text: str) -> str:
 def count_removed(text: str) -> int:
     """How many characters `inert` removes from `text` (for the ingest report)."""
     return len(text) - len(inert(text))
+
+
+def inert_json(value: object) -> object:
+    """`value` (decoded JSON) with every string in it made inert: for results saved by a
+    release that did not yet strip control characters."""
+    if isinstance(value, str):
+        return inert(value)
+    if isinstance(value, list):
+        return [inert_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: inert_json(item) for key, item in value.items()}
+    return value

@@ -24,10 +24,10 @@ WORDS = ("sparse spiking graph latent causal kernel bayesian diffusion robotic n
          "contrastive recurrent attention manifold stochastic symbolic federated adversarial").split()
 
 
-def synthetic(path: Path, seed: int) -> None:
+def synthetic(path: Path, seed: int, count: int = PAPERS) -> None:
     rng = random.Random(seed)
     rows = []
-    for i in range(PAPERS):
+    for i in range(count):
         topic = " ".join(rng.sample(WORDS, 3))
         rows.append({"title": f"Trial paper {i}: {topic} methods for task {rng.randrange(10**6)}",
                      "abstract": " ".join(f"We study {topic} model {i} variant {j}, reaching {rng.randrange(100)} points "

@@ -155,7 +155,11 @@ with path.open("w") as out:
         i += 1
 from assistant.sources import read_source
 page = read_source(path)
-print(json.dumps({"records": len(page.records), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent (pytest, with torch loaded)
+status = Path("/proc/self/status")
+hwm = [int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:")] \
+    if status.exists() else [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]
+print(json.dumps({"records": len(page.records), "peak_mb": hwm[0] / 1024}))
 """
 
 
@@ -165,7 +169,7 @@ def test_a_50_mb_file_is_parsed_in_bounded_memory(tmp_path: Path) -> None:
                          timeout=600, check=True)
     figures = json.loads(run.stdout)
     print(f"\n50 MB JSONL: {figures['records']} papers, peak memory {figures['peak_mb']:.0f} MB")
-    assert figures["records"] > 35_000 and figures["peak_mb"] < 400
+    assert figures["records"] > 35_000 and figures["peak_mb"] < 400, figures
 
 
 def test_a_page_over_the_size_limit_is_refused_at_once(tmp_path: Path) -> None:

@@ -174,7 +174,8 @@ def test_damaged_catalogue_is_a_clean_error(tmp_path: Path) -> None:
     (data / "catalog.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot be read as a catalogue") as raised:
         open_store(Settings(data_dir=data, seed_bundled=False))
-    assert "move" not in str(raised.value)  # never advice that would throw the user's data away
+    message = str(raised.value)  # recovery that keeps everything: nothing is ever to be deleted
+    assert "was not changed" in message and "keep them" in message and "assistant ingest" in message
     assert (data / "catalog.sqlite3").read_bytes() == b"this is not a database" * 100
 
 

@@ -164,7 +164,7 @@ def test_a_full_disk_stops_cleanly_and_the_next_run_finishes(tmpfs: Path, tmp_pa
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
     source = tmp_path / "papers.jsonl"
-    synthetic(source, seed=1)
+    synthetic(source, seed=1, count=300)
     data = tmpfs / "data"
     assert "is full" in error_of(capsys, ["--data-dir", str(data), "ingest", str(source)])
     subprocess.run(["mount", "-o", "remount,size=64m", str(tmpfs)], check=True)
