@@ -47,12 +47,17 @@ def checked(data_dir: Path) -> dict[str, object]:
     return report
 
 
-def small_collection(real_embedder, data_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def ingest_beside(real_embedder, tmp_path: Path) -> tuple[Path, subprocess.Popen[str]]:  # noqa: ANN001
+    """A data directory holding six papers, and an ingest of 150 more that has started writing."""
+    data_dir = tmp_path / "shared"
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(6)))
     store = open_store(Settings(data_dir=data_dir, seed_bundled=False), embedder=real_embedder)
     ingest(store, [page])
     store.close()
+    writer = assistant(data_dir, "ingest", str(jsonl(tmp_path / "more.jsonl", "later", 150)))
+    writing_started(data_dir, writer)
+    return data_dir, writer
 
 
 def writing_started(data_dir: Path, writer: subprocess.Popen[str], before: int = 6) -> None:
@@ -94,10 +99,7 @@ def test_a_second_writer_waits_and_says_so(tmp_path: Path) -> None:
 
 
 def test_searches_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
-    data_dir = tmp_path / "shared"
-    small_collection(real_embedder, data_dir, tmp_path)
-    writer = assistant(data_dir, "ingest", str(jsonl(tmp_path / "more.jsonl", "later", 150)))
-    writing_started(data_dir, writer)
+    data_dir, writer = ingest_beside(real_embedder, tmp_path)
     readers = [assistant(data_dir, "search", "sparse coding of signals", "--json") for _ in range(4)]  # four at once
     for reader in readers:
         out, err = reader.communicate(timeout=300)
@@ -110,10 +112,7 @@ def test_searches_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:
 
 def test_asking_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
     """A one-shot ask reads the collection as it is at that moment: every cited paper is whole."""
-    data_dir = tmp_path / "shared"
-    small_collection(real_embedder, data_dir, tmp_path)
-    writer = assistant(data_dir, "ingest", str(jsonl(tmp_path / "more.jsonl", "later", 150)))
-    writing_started(data_dir, writer)
+    data_dir, writer = ingest_beside(real_embedder, tmp_path)
     settings = Settings(data_dir=data_dir, seed_bundled=False)
     asked = 0
     while writer.poll() is None or asked < 3:
@@ -130,10 +129,7 @@ def test_asking_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  
 
 
 async def test_the_chat_opens_and_answers_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
-    data_dir = tmp_path / "shared"
-    small_collection(real_embedder, data_dir, tmp_path)
-    writer = assistant(data_dir, "ingest", str(jsonl(tmp_path / "more.jsonl", "later", 150)))
-    writing_started(data_dir, writer)
+    data_dir, writer = ingest_beside(real_embedder, tmp_path)
     app = AssistantApp(Settings(data_dir=data_dir, seed_bundled=False),
                        model=ScriptedModel("Sparse codes reach several bits [1]."))
     async with app.run_test(size=(100, 30)) as pilot:
