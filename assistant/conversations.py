@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from assistant import present
-from assistant.errors import StoreError
+from assistant.errors import StoreError, storage_failure
 from assistant.inert import inert, inert_json
 from assistant.migrations import Step, script, upgrade
 
@@ -64,6 +66,7 @@ class ConversationStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         try:
@@ -80,6 +83,19 @@ class ConversationStore:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; a full or read-only disk becomes a StoreError that the chat shows
+        (the transaction is rolled back, so nothing saved before is touched)."""
+        try:
+            with self.db:
+                yield self.db
+        except sqlite3.OperationalError as exc:
+            failure = storage_failure(exc, self.path.parent)
+            if failure is None:
+                raise
+            raise failure from exc
+
     def health(self) -> tuple[str, int, int]:
         """(SQLite's integrity verdict, conversations, answers left unfinished by a crash or a
         kill): what `assistant check` reports. Unfinished answers are kept, marked as such."""
@@ -89,7 +105,7 @@ class ConversationStore:
         return integrity, conversations, unfinished
 
     def create(self, title: str) -> int:
-        with self.db:
+        with self._writing():
             now = _now()
             cursor = self.db.execute("INSERT INTO conversations(title, created, updated) VALUES (?, ?, ?)", (title, now, now))
         return int(cursor.lastrowid or 0)
@@ -99,7 +115,7 @@ class ConversationStore:
 
     def begin_turn(self, conversation: int, question: str, kind: str = "answer") -> int:
         """Save a question as it is asked, marked unfinished until `finish_turn`; returns its id."""
-        with self.db:
+        with self._writing():
             now = _now()
             cursor = self.db.execute("INSERT INTO turns(conversation, question, answer, result, created, kind, complete)"
                                      " VALUES (?, ?, '', '{}', ?, ?, 0)", (conversation, question, now, kind))
@@ -107,13 +123,13 @@ class ConversationStore:
         return int(cursor.lastrowid or 0)
 
     def finish_turn(self, turn: int, answer: str, result: dict[str, object]) -> None:
-        with self.db:
+        with self._writing():
             self.db.execute("UPDATE turns SET answer = ?, result = ?, complete = 1 WHERE id = ?",
                             (answer, json.dumps(result), turn))
 
     def drop_turn(self, turn: int) -> None:
         """Forget a turn (its answer was cancelled); a conversation left empty goes too."""
-        with self.db:
+        with self._writing():
             row = self.db.execute("SELECT conversation FROM turns WHERE id = ?", (turn,)).fetchone()
             self.db.execute("DELETE FROM turns WHERE id = ?", (turn,))
             if row is not None:
@@ -121,17 +137,17 @@ class ConversationStore:
                                 " (SELECT 1 FROM turns WHERE conversation = ?)", (row[0], row[0]))
 
     def rename(self, conversation: int, title: str) -> None:
-        with self.db:
+        with self._writing():
             self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation))
 
     def drop_last_turn(self, conversation: int) -> None:
         """Forget the newest turn (its answer is being written again)."""
-        with self.db:
+        with self._writing():
             self.db.execute("DELETE FROM turns WHERE id = (SELECT MAX(id) FROM turns WHERE conversation = ?)",
                             (conversation,))
 
     def delete(self, conversation: int) -> None:
-        with self.db:
+        with self._writing():
             self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
 
     def list(self) -> list[Conversation]:

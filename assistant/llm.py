@@ -67,8 +67,11 @@ def resolve_model_path(model: str | None) -> Path:
         raise ModelError(f"{path} is a folder, not a model file{hint}: give the path of one .gguf file (see {MODELS_DOC})")
     if not path.is_file():
         raise ModelError(f"model file not found: {path} (see {MODELS_DOC} for how to get and configure a model)")
-    with path.open("rb") as handle:
-        magic = handle.read(4)
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file {path} ({exc.strerror or exc})") from exc
     if magic != b"GGUF":
         raise ModelError(f"{path} is not a GGUF model file (see {MODELS_DOC} for supported models)")
     return path

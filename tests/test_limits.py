@@ -187,3 +187,44 @@ def test_a_read_only_disk_is_refused_without_a_change(tmpfs: Path, capsys: pytes
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
     assert "Read-only file system" in error_of(capsys, ["--data-dir", str(data), "search", "graph"])
     assert sha(data / "catalog.sqlite3") == before
+
+
+def fill(disk: Path) -> Path:
+    """Fill the file system to the last byte; returns the filler, to delete to free the space."""
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+async def test_the_chat_on_a_full_disk_says_so_and_goes_on(tmpfs: Path, make_store, tmp_path: Path) -> None:  # noqa: ANN001
+    from textual.widgets import Input
+
+    from assistant.tui.app import AssistantApp
+    from assistant.tui.widgets import AnswerBlock
+    from tests.conftest import ScriptedModel
+    from tests.test_tui import wait_until
+
+    page = tmp_path / "page.txt"
+    page.write_text(daily_page(fake_papers(4)))
+    store = make_store("collection")
+    ingest(store, [page])
+    app = AssistantApp(Settings(data_dir=tmpfs / "chat", seed_bundled=False), store=store,
+                       model=ScriptedModel("We study variant 1 of graph learning. [1]"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
+        filler = fill(tmpfs)
+        app.query_one("#question", Input).value = "What does variant 1 of graph learning study?"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert not app.query(AnswerBlock)
+        assert any("is full" in str(n.message) for n in app._notifications)  # noqa: SLF001
+        filler.unlink()  # space again: the next question is answered and saved
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
+        assert app.conversations.turns(app.conversation)[0].complete  # type: ignore[arg-type]

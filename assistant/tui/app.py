@@ -30,7 +30,7 @@ from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
 from assistant.conversations import UNFINISHED, SavedTurn, to_markdown
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, storage_failure
 from assistant.grounded import Result, Stage
 from assistant.limits import check_question
 from assistant.llm import ChatModel, ModelError
@@ -191,8 +191,11 @@ class AssistantApp(App[None]):
             session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model)
         except AppClosed:
             return
-        except AssistantError as exc:
-            self.tell(self.show_error, f"Cannot open the collection: {exc}")
+        except Exception as exc:  # noqa: BLE001 - only what storage_failure recognises is shown, the rest re-raised
+            failure = exc if isinstance(exc, AssistantError) else storage_failure(exc, self.settings.data_dir)
+            if failure is None:
+                raise
+            self.tell(self.show_error, f"Cannot open the collection: {failure}")
             self.tell(setattr, status, "model", "not loaded")
             return
         papers = session.paper_count()
@@ -274,11 +277,11 @@ class AssistantApp(App[None]):
             return
         if not self.can_ask():
             return
-        event.input.value = ""
-        self.query_one(QuestionInput).remember(question)
         only = self.scope
         history = list(self.history)
-        self.start_job(question, "answer", lambda s, on_stage: s.ask(question, history, only=only, on_stage=on_stage))
+        if self.start_job(question, "answer", lambda s, on_stage: s.ask(question, history, only=only, on_stage=on_stage)):
+            event.input.value = ""  # kept when the question could not be asked, to try again
+            self.query_one(QuestionInput).remember(question)
 
     def can_ask(self) -> bool:
         """Whether the model is free; says why not when it is not."""
@@ -294,18 +297,27 @@ class AssistantApp(App[None]):
         return True
 
     def start_job(self, question: str, kind: str, make: Callable[[Session, StageListener], Stream[Result]],
-                  label: str = "You") -> None:
+                  label: str = "You") -> bool:
+        """Save the question and start writing its answer; False (with a notice) when the
+        conversation cannot be saved."""
+        try:
+            if self.conversation is None or not self.conversations.exists(self.conversation):
+                self.conversation = self.conversations.create(question)
+            # saved now, so that a crash or a kill keeps the question (marked unfinished)
+            turn = self.conversations.begin_turn(self.conversation, question, kind)
+        except AssistantError as exc:  # a full or read-only disk: say so, ask nothing
+            self.notify(f"Cannot save the conversation, so the question was not asked: {exc}", severity="error",
+                        timeout=15)
+            return False
         block = AnswerBlock(question, label=label)
         chat = self.query_one("#chat", VerticalScroll)
         chat.mount(block)
         chat.scroll_end(animate=False)
-        if self.conversation is None or not self.conversations.exists(self.conversation):
-            self.conversation = self.conversations.create(question)
-        # saved now, so that a crash or a kill keeps the question (marked unfinished)
-        self.job = Job(block, question, kind, self.conversations.begin_turn(self.conversation, question, kind))
+        self.job = Job(block, question, kind, turn)
         self.worker_busy = True
         self.refresh_bindings()  # the footer offers escape while an answer is written
         self.answer_worker(self.job, make)
+        return True
 
     @work(thread=True, group="answer")
     def answer_worker(self, job: Job, make: Callable[[Session, StageListener], Stream[Result]]) -> None:
@@ -367,7 +379,10 @@ class AssistantApp(App[None]):
         if tokens and seconds:
             self.query_one(StatusBar).speed = tokens / seconds
         data = result.to_json()
-        self.conversations.finish_turn(job.turn, result.text, data)
+        try:
+            self.conversations.finish_turn(job.turn, result.text, data)
+        except AssistantError as exc:  # shown all the same; the saved question stays marked unfinished
+            self.notify(f"The answer could not be saved: {exc}", severity="error", timeout=15)
         if job.kind == "answer":
             self.history.append(Turn(job.question, result.text))
         await job.block.show_result(data)
@@ -393,7 +408,10 @@ class AssistantApp(App[None]):
             return
         job.cancelled.set()
         self.job = None
-        self.conversations.drop_turn(job.turn)  # a cancelled answer is not part of the conversation
+        try:
+            self.conversations.drop_turn(job.turn)  # a cancelled answer is not part of the conversation
+        except AssistantError as exc:  # a full disk: the question stays, marked unfinished
+            self.notify(f"The cancelled question stays in the conversation: {exc}", severity="warning")
         if self.conversation is not None and not self.conversations.exists(self.conversation):
             self.conversation = None
         self.query_one(StatusBar).activity = ""
@@ -417,7 +435,10 @@ class AssistantApp(App[None]):
         if blocks:
             blocks[-1].remove()
         if self.conversation is not None:
-            self.conversations.drop_last_turn(self.conversation)
+            try:
+                self.conversations.drop_last_turn(self.conversation)
+            except AssistantError as exc:  # a full disk: the old answer stays saved beside the new one
+                self.notify(f"The earlier answer stays saved: {exc}", severity="warning")
         self.retries += 1
         only, history, retry = self.scope, list(self.history), self.retries
         self.start_job(last.question, "answer",

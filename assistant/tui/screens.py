@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from assistant import present
 from assistant.conversations import Conversation, ConversationStore
+from assistant.errors import AssistantError
 from assistant.papers import Paper, split_sentences
 
 def key_name(binding: Binding) -> str:
@@ -242,7 +243,10 @@ class ConversationsScreen(ModalScreen[int | None]):
 
         def done(title: str | None) -> None:
             if title:
-                self.conversations.rename(chosen, title)
+                try:
+                    self.conversations.rename(chosen, title)
+                except AssistantError as exc:  # a full or read-only disk
+                    self.notify(f"Not renamed: {exc}", severity="error")
                 self.refill()
 
         self.app.push_screen(RenameScreen(self.conversations.title(chosen)), done)
@@ -254,7 +258,11 @@ class ConversationsScreen(ModalScreen[int | None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.conversations.delete(chosen)
+                try:
+                    self.conversations.delete(chosen)
+                except AssistantError as exc:  # a full or read-only disk
+                    self.notify(f"Not deleted: {exc}", severity="error")
+                    return
                 self.deleted(chosen)
                 self.notify("Conversation deleted.")
                 self.refill()
