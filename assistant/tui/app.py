@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
@@ -36,6 +32,8 @@ from assistant.limits import check_question
 from assistant.llm import ChatModel, ModelError
 from assistant.session import Session, StageListener, Stream
 from assistant.store import Store
+from assistant.tui.commands import AssistantCommands
+from assistant.tui.jobs import AppClosed, Job, ProgressAdapter
 from assistant.tui.render import cited_sentences
 from assistant.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
 from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, SourceChosen, StatusBar
@@ -51,72 +49,6 @@ NOTES = """\
 - `ctrl+p` opens the command palette.
 - Sentences that failed verification are listed, struck through, under "Removed by verification", each with its reason.
 """
-
-
-class AssistantCommands(Provider):
-    """Command palette entries for the main actions."""
-
-    COMMANDS = [
-        ("New chat", "new_chat", "Start a new conversation"),
-        ("Browse papers", "browse", "Filter and open any paper in the collection"),
-        ("Saved conversations", "conversations", "Open, rename or delete a conversation"),
-        ("Export conversation", "export", "Save this conversation as Markdown with its sources"),
-        ("Regenerate the last answer", "regenerate", "Write the last answer again"),
-        ("Copy the last answer", "copy_answer", "Copy the last answer and its sources to the clipboard"),
-        ("Stop asking about one paper", "clear_scope", "Ask the whole collection again"),
-        ("Help: keys", "help", "Show every key"),
-    ]
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, action, help_ in self.COMMANDS:
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(self.app.run_action, action), help=help_)
-
-    async def discover(self) -> Hits:
-        for name, action, help_ in self.COMMANDS:
-            yield Hit(1.0, name, partial(self.app.run_action, action), help=help_)
-
-
-class AppClosed(Exception):
-    """The user quit while the collection was being indexed."""
-
-
-class ProgressAdapter:
-    """The index's Progress protocol, shown in the progress bar and status line from a worker.
-    Once the app has closed it stops the indexing at the next step (the next start finishes
-    it), so quitting never waits for a whole first-run index."""
-
-    def __init__(self, app: AssistantApp) -> None:
-        self.app = app
-
-    def _tell(self, callback: Callable[..., Any], *args: object) -> None:
-        if not self.app.is_running:
-            raise AppClosed
-        self.app.tell(callback, *args)
-
-    def start(self, description: str, total: int) -> None:
-        self._tell(self.app.progress_start, description, total)
-
-    def advance(self, amount: int = 1) -> None:
-        self._tell(self.app.progress_advance, amount)
-
-    def stop(self) -> None:
-        self._tell(self.app.progress_stop)
-
-
-@dataclass
-class Job:
-    """One answer being written: where it is shown, which conversation it belongs to, and
-    whether it was cancelled (checked by the worker between pieces and before saving)."""
-
-    block: AnswerBlock
-    question: str  # what is saved as the turn's question
-    kind: str  # answer | paper: only answers feed follow-ups
-    turn: int  # the saved turn, unfinished until the answer is
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    tokens: int = 0
 
 
 class ChatScreen(Screen[None]):
