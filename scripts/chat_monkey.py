@@ -61,9 +61,8 @@ def main() -> int:
     rng = random.Random(seed)
     data_dir = os.environ.get("ASSISTANT_DATA_DIR") or tempfile.mkdtemp(prefix="assistant-monkey-")
     exit_file = Path(tempfile.mkdtemp()) / "exit"
-    stderr_file = exit_file.with_name("stderr")
-    command = (f"ASSISTANT_DATA_DIR={data_dir} {sys.executable} -m assistant 2>{stderr_file}; "
-               f"echo $? > {exit_file}; sleep 600")
+    # stderr stays on the pane: Textual draws there, and a traceback would be printed there too
+    command = f"ASSISTANT_DATA_DIR={data_dir} {sys.executable} -m assistant; echo $? > {exit_file}; sleep 600"
     if alive():
         tmux("kill-session", "-t", SESSION)
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
@@ -102,10 +101,10 @@ def main() -> int:
                 failure = "ctrl+q did not end the app within 60 s"
             elif exit_file.read_text().strip() != "0":
                 failure = f"the app exited with status {exit_file.read_text().strip()}"
-        errors = stderr_file.read_text(errors="replace") if stderr_file.exists() else ""
-        if "Traceback" in errors:
-            failure = failure or "a traceback was written to stderr"
-        log.write(f"stderr:\n{errors}\n")
+        last = screen() if alive() else ""
+        if "Traceback" in last:
+            failure = failure or "a traceback was printed"
+        log.write(f"--- after quitting\n{last}\n")
     if alive():
         tmux("kill-session", "-t", SESSION)
     summary = (f"{time.monotonic() - started:.0f} s, seed {seed}: {counts['keys']} keys, {counts['questions']} "

@@ -8,10 +8,11 @@ escape, a new chat, opening another conversation or quitting) is the one way an 
 
 from __future__ import annotations
 
-import contextlib
+import inspect
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
@@ -49,6 +51,14 @@ NOTES = """\
 - `ctrl+p` opens the command palette.
 - Sentences that failed verification are listed, struck through, under "Removed by verification", each with its reason.
 """
+
+
+class Tell(Message):
+    """A call for the UI thread, posted by a worker (see `AssistantApp.tell`)."""
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        super().__init__()
+        self.call = call
 
 
 class ChatScreen(Screen[None]):
@@ -288,11 +298,20 @@ class AssistantApp(App[None]):
             self.tell(self.job_ended, job)
 
     def tell(self, callback: Callable[..., Any], *args: object, **kwargs: object) -> None:
-        """Run `callback` on the UI thread from a worker, unless the app has closed meanwhile
-        (quit while indexing or answering): then there is nothing left to update."""
+        """Run `callback` on the UI thread from a worker, in the order told, unless the app has
+        closed meanwhile (quit while indexing or answering): then there is nothing to update.
+
+        It posts a message rather than using `call_from_thread`, which waits for the UI with no
+        time limit: a worker telling an app that closed a moment later waited for ever, and the
+        exit waited for the worker (a quit that never ended, found by the random-key run)."""
         if self.is_running:
-            with contextlib.suppress(RuntimeError):
-                self.call_from_thread(callback, *args, **kwargs)
+            self.post_message(Tell(partial(callback, *args, **kwargs)))
+
+    async def on_tell(self, message: Tell) -> None:
+        """Messages are handled one at a time, so a told coroutine finishes before the next."""
+        result = message.call()
+        if inspect.isawaitable(result):
+            await result
 
     def show_stage(self, job: Job, stage: Stage) -> None:
         words = {"searching": "searching…", "writing": "writing…",
