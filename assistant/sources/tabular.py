@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date
 
 from assistant.dates import MissingYear, parse_bound
 from assistant.errors import AssistantError
@@ -41,10 +40,6 @@ def _date(value: object, where: str) -> tuple[str | None, str | None]:
     if value is None or str(value).strip() == "":
         return None, None
     raw = str(value).strip()
-    try:
-        return date.fromisoformat(raw).isoformat(), raw  # the common case, without dateutil's cost
-    except ValueError:
-        pass
     try:
         return parse_bound(raw), raw
     except MissingYear:
