@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant import __version__
 from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError, storage_failure
+from assistant.errors import AssistantError, user_error
 from assistant.inert import inert
 from assistant.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
 
@@ -330,10 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc)
     try:
         return COMMANDS[args.command](args, settings)
-    except AssistantError as exc:
-        return _fail(exc)
     except Exception as exc:
-        failure = storage_failure(exc, settings.data_dir)
+        failure = user_error(exc, settings.data_dir)
         if failure is None:
             raise
         return _fail(failure)

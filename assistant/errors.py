@@ -47,3 +47,9 @@ def storage_failure(exc: BaseException, data_dir: Path) -> StoreError | None:
                               "writable, or choose another directory with --data-dir or ASSISTANT_DATA_DIR")
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def user_error(exc: BaseException, data_dir: Path) -> AssistantError | None:
+    """`exc` as a message for the user: itself when it is one, a recognised storage failure,
+    or None for a bug (which the caller re-raises)."""
+    return exc if isinstance(exc, AssistantError) else storage_failure(exc, data_dir)

@@ -28,7 +28,7 @@ from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
 from assistant.conversations import UNFINISHED, SavedTurn, to_markdown
-from assistant.errors import AssistantError, storage_failure
+from assistant.errors import AssistantError, user_error
 from assistant.grounded import Result, Stage
 from assistant.limits import check_question
 from assistant.llm import ChatModel, ModelError
@@ -133,8 +133,8 @@ class AssistantApp(App[None]):
             session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model)
         except AppClosed:
             return
-        except Exception as exc:  # noqa: BLE001 - only what storage_failure recognises is shown, the rest re-raised
-            failure = exc if isinstance(exc, AssistantError) else storage_failure(exc, self.settings.data_dir)
+        except Exception as exc:  # noqa: BLE001 - only a user error is shown, the rest re-raised
+            failure = user_error(exc, self.settings.data_dir)
             if failure is None:
                 raise
             self.tell(self.show_error, f"Cannot open the collection: {failure}")
