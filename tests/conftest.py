@@ -102,6 +102,16 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory, real_embedder: Senten
     store.close()
 
 
+def indexed_dir(data_dir: Path, embedder: SentenceTransformerEmbedder, papers: int, page: Path) -> Path:
+    """`data_dir` holding `papers` fake papers, saved to `page` and ingested, then closed as a
+    finished command leaves it (the catalogue file holds everything); returns the page."""
+    page.write_text(daily_page(fake_papers(papers)))
+    store = open_store(Settings(data_dir=data_dir, seed_bundled=False), embedder=embedder)
+    ingest(store, [page])
+    store.close()
+    return page
+
+
 def daily_page(papers: list[dict[str, object]], header_date: str = "Jan 5") -> str:
     """A page in the `daily` layout (with metadata lines) built from dicts."""
     parts = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers",

@@ -17,12 +17,11 @@ from filelock import FileLock
 from textual.widgets import Input
 
 from assistant.config import Settings
-from assistant.index import ingest
 from assistant.session import Session
 from assistant.store import WRITER_LOCK, open_store
 from assistant.tui.app import AssistantApp
 from assistant.tui.widgets import AnswerBlock
-from tests.conftest import ScriptedModel, daily_page, fake_papers
+from tests.conftest import ScriptedModel, indexed_dir
 from tests.test_tui import wait_until
 
 
@@ -50,11 +49,7 @@ def checked(data_dir: Path) -> dict[str, object]:
 def ingest_beside(real_embedder, tmp_path: Path) -> tuple[Path, subprocess.Popen[str]]:  # noqa: ANN001
     """A data directory holding six papers, and an ingest of 150 more that has started writing."""
     data_dir = tmp_path / "shared"
-    page = tmp_path / "page.txt"
-    page.write_text(daily_page(fake_papers(6)))
-    store = open_store(Settings(data_dir=data_dir, seed_bundled=False), embedder=real_embedder)
-    ingest(store, [page])
-    store.close()
+    indexed_dir(data_dir, real_embedder, 6, tmp_path / "page.txt")
     writer = assistant(data_dir, "ingest", str(jsonl(tmp_path / "more.jsonl", "later", 150)))
     writing_started(data_dir, writer)
     return data_dir, writer

@@ -20,8 +20,7 @@ from assistant.embed import SentenceTransformerEmbedder
 from assistant.index import ingest
 from assistant.limits import MAX_QUESTION_CHARS, check_question
 from assistant.llm import bundled_model_path
-from assistant.store import open_store
-from tests.conftest import daily_page, fake_papers
+from tests.conftest import daily_page, fake_papers, indexed_dir
 from tests.test_crash import synthetic
 
 
@@ -29,12 +28,7 @@ from tests.test_crash import synthetic
 def small_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: SentenceTransformerEmbedder) -> Path:
     """The default data directory, holding four dated papers (no bundled seeding, so it is quick)."""
     monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
-    page = tmp_path / "page.txt"
-    page.write_text(daily_page(fake_papers(4)))
-    store = open_store(Settings(data_dir=tmp_path / "data", seed_bundled=False), embedder=real_embedder)
-    ingest(store, [page])
-    store.close()  # as a finished command does: the catalogue file then holds everything
-    return page
+    return indexed_dir(tmp_path / "data", real_embedder, 4, tmp_path / "page.txt")
 
 
 def error_of(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
