@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from assistant.query_encoder import NumpyBertEncoder
 
 
+KNOWN_TEXTS = 20_000  # search-time vectors kept (about 30 MB); beyond it the memo starts again
+
+
 class Embedder(Protocol):
     """Maps texts to unit-length vectors; `name` and `dim` identify the vector space."""
 
@@ -49,6 +52,10 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
         self._light: NumpyBertEncoder | None | bool = None  # False: model not supported
+        # Search-time texts recur within a question (the query, each evidence sentence is
+        # ranked, then checked against) and across a conversation's questions about the same
+        # papers: each is embedded once.
+        self._known: dict[str, list[float]] = {}
 
     def _path(self) -> Path:
         if self.name == BUNDLED_EMBEDDER:
@@ -87,9 +94,17 @@ class SentenceTransformerEmbedder:
         return vectors.tolist()  # type: ignore[no-any-return]
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for search-time texts (queries, evidence sentences), through the light numpy
-        encoder when it can reproduce the model (so answering a question does not pay for
-        importing torch), else through the full model."""
+        """Vectors for search-time texts (queries, evidence sentences), each text embedded once
+        (see `_known`), through the light numpy encoder when it can reproduce the model (so
+        answering a question does not pay for importing torch), else through the full model."""
+        new = list(dict.fromkeys(text for text in texts if text not in self._known))
+        if new:
+            if len(self._known) + len(new) > KNOWN_TEXTS:
+                self._known.clear()
+            self._known.update(zip(new, self._encode_queries(new)))
+        return [self._known[text] for text in texts]
+
+    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
         if self._model is None and self._light is None:
             from assistant.query_encoder import NumpyBertEncoder, Unsupported
 

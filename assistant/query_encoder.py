@@ -14,7 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-_ERF = np.vectorize(math.erf, otypes=[np.float32])
+BATCH = 32  # texts encoded together: one matrix product per layer instead of one per text
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf, vectorised (Abramowitz & Stegun 7.1.26, error < 1.5e-7: below float32's own rounding
+    at these magnitudes). A Python-level math.erf per element cost 60% of answering time."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
 
 
 class Unsupported(Exception):
@@ -68,31 +78,47 @@ class NumpyBertEncoder:
     def _dense(self, x: np.ndarray, prefix: str) -> np.ndarray:
         return x @ self._w(prefix + ".weight").T + self._w(prefix + ".bias")
 
-    def _attention(self, x: np.ndarray, prefix: str) -> np.ndarray:
-        n, hidden = x.shape
+    def _attention(self, x: np.ndarray, mask: np.ndarray, prefix: str) -> np.ndarray:
+        batch, n, hidden = x.shape
         size = hidden // self.heads
-        q, k, v = (self._dense(x, f"{prefix}.attention.self.{name}").reshape(n, self.heads, size).transpose(1, 0, 2)
+        q, k, v = (self._dense(x, f"{prefix}.attention.self.{name}").reshape(batch, n, self.heads, size).transpose(0, 2, 1, 3)
                    for name in ("query", "key", "value"))
-        scores = q @ k.transpose(0, 2, 1) / math.sqrt(size)
+        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(size) + mask[:, None, None, :]
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)
-        return (scores @ v).transpose(1, 0, 2).reshape(n, hidden)
+        return (scores @ v).transpose(0, 2, 1, 3).reshape(batch, n, hidden)
 
-    def _encode(self, text: str) -> np.ndarray:
-        ids = np.array(self.tokenizer.encode(text).ids)
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """One padded batch: padding is masked out of attention and of the mean, so each text's
+        vector is what it would be alone."""
+        encodings = [self.tokenizer.encode(text).ids for text in texts]
+        longest = max(len(ids) for ids in encodings)
+        ids = np.zeros((len(texts), longest), dtype=np.int64)
+        present = np.zeros((len(texts), longest), dtype=np.float32)
+        for row, tokens in enumerate(encodings):
+            ids[row, : len(tokens)] = tokens
+            present[row, : len(tokens)] = 1.0
+        mask = (present - 1.0) * 1e9  # 0 where a token is, -1e9 where padding is
         w = self._w
-        x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[: len(ids)] \
+        x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[:longest] \
             + w("embeddings.token_type_embeddings.weight")[0]
         x = _layer_norm(x, w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"), self.eps)
         for layer in range(self.layers):
             p = f"encoder.layer.{layer}"
-            attended = self._dense(self._attention(x, p), f"{p}.attention.output.dense")
+            attended = self._dense(self._attention(x, mask, p), f"{p}.attention.output.dense")
             x = _layer_norm(attended + x, w(f"{p}.attention.output.LayerNorm.weight"), w(f"{p}.attention.output.LayerNorm.bias"), self.eps)
             inner = self._dense(x, f"{p}.intermediate.dense")
-            inner = 0.5 * inner * (1.0 + _ERF(inner / math.sqrt(2.0)))  # exact GELU, as BERT uses
+            inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(math.sqrt(2.0))))  # exact GELU, as BERT uses
             x = _layer_norm(self._dense(inner, f"{p}.output.dense") + x, w(f"{p}.output.LayerNorm.weight"), w(f"{p}.output.LayerNorm.bias"), self.eps)
-        pooled = x.mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        pooled = (x * present[:, :, None]).sum(axis=1) / present.sum(axis=1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        return [self._encode(text).tolist() for text in texts]
+        # Texts of similar length share a batch, so little of each batch is padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), BATCH):
+            chosen = order[start : start + BATCH]
+            for index, vector in zip(chosen, self._encode([texts[i] for i in chosen])):
+                vectors[index] = vector.tolist()
+        return vectors

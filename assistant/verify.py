@@ -197,4 +197,5 @@ def verify(embedder: Embedder, answer: str, sources: list[Source], tuning: Tunin
     if not claims:
         return []
     checker = Checker(embedder, sources, tuning, question)
+    embedder.embed_queries([text for text, _ in claims])  # one batch; each check then finds its vector memoised
     return [checker.check(text, citations) for text, citations in claims]

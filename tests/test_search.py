@@ -77,6 +77,26 @@ def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
         assert np.allclose(mine, theirs, atol=1e-5)
 
 
+def test_search_time_texts_are_embedded_once() -> None:
+    """A question ranks evidence sentences, then checks claims against the same sentences:
+    each distinct text is encoded once, and a repeat gets the very same vector."""
+    from assistant.embed import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    encoded: list[str] = []
+    encode = embedder._encode_queries
+
+    def counting(texts: list[str]) -> list[list[float]]:
+        encoded.extend(texts)
+        return encode(texts)
+
+    embedder._encode_queries = counting  # type: ignore[method-assign]
+    first = embedder.embed_queries(["a question", "an evidence sentence", "a question"])
+    second = embedder.embed_queries(["an evidence sentence", "a claim"])
+    assert encoded == ["a question", "an evidence sentence", "a claim"]
+    assert first[0] == first[2] and second[0] == first[1] and len(second[1]) == len(first[0])
+
+
 def _split(name: str) -> list[dict[str, object]]:
     path = Path(__file__).parent / "data" / "eval" / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
