@@ -137,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--repair", action="store_true",
                        help="drop stray vectors, re-embed papers whose vectors are missing, rebuild the keyword index")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+    bench = command("bench", "measure speed on this machine against the bare libraries and the `llm` command")
+    bench.add_argument("--quick", action="store_true", help="fewer rounds and no scale figures (about 3 minutes)")
+    bench.add_argument("--rounds", type=int, metavar="N", help="runs of each timed command (default 5, or 2 with --quick)")
+    bench.add_argument("--scale", type=int, action="append", default=[], metavar="PAPERS",
+                       help="also measure a synthetic collection of this many papers (repeatable; 10000 takes "
+                            "about 15 minutes on 2 cores)")
+    bench.add_argument("--out", type=Path, default=Path("bench.json"), metavar="FILE",
+                       help="where to write the figures as JSON (default: bench.json)")
     return parser
 
 
@@ -291,6 +300,18 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Measured in its own temporary data directories with default settings: the user's
+    collection and settings are neither used nor touched."""
+    from assistant.bench import run_bench
+
+    if args.rounds is not None and args.rounds < 1:
+        raise AssistantError("--rounds must be at least 1")
+    if any(n < 1 for n in args.scale):
+        raise AssistantError("--scale takes a number of papers, at least 1")
+    return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out)
+
+
 def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
     """Commands that use the language model live in their own module, imported on use."""
 
@@ -305,7 +326,7 @@ def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
     "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat, "ask": _generation("ask"), "summarise": _generation("summarise"),
-    "digest": _generation("digest"), "eval": _generation("eval"),
+    "digest": _generation("digest"), "eval": _generation("eval"), "bench": cmd_bench,
 }
 
 

@@ -171,12 +171,15 @@ def fit_sources(model: ChatModel, prompt: Prompt, sources: list[Source], values:
 def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Sampling, timings: dict[str, float], *,
              activity: str = "writing", checked: bool = True) -> Generator[str | Stage, None, tuple[str, int]]:
     """Stream the model's pieces; returns (full text, number of pieces). Time spent is added
-    to `timings["generate"]`, so several generations in one result add up. Stages announce
+    to `timings["generate"]`, so several generations in one result add up; `timings["first_token"]`
+    is how long the first of them waited for its first piece. Stages announce
     the writing and, when verification follows (`checked`), how many sentences it checks."""
     started = time.perf_counter()
     pieces: list[str] = []
     yield Stage(activity)
     for raw in model.stream(messages, sampling):
+        # The model's wait before it writes (loading, reading the prompt): the first generation's.
+        timings.setdefault("first_token", time.perf_counter() - started)
         piece = inert(raw)  # a model can write control characters too; none reach a terminal
         pieces.append(piece)
         yield piece

@@ -1,0 +1,61 @@
+"""`assistant bench`: speed against peers and bare libraries, on this machine.
+
+Every figure is measured in the same run as what it is compared with, alternated, so that
+the ratios hold on a noisy machine. Targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.bench.measure import BenchError
+from assistant.bench.report import Figure, table
+
+QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
+
+
+def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None) -> int:
+    """Run every figure, print the table, write the JSON to `out`; returns an exit status."""
+    from assistant.bench import commands, inprocess, scale
+
+    started = time.perf_counter()
+    machine = _machine()
+
+    def announce(message: str) -> None:
+        print(f"[{time.perf_counter() - started:5.0f} s] {message}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="assistant-bench-", dir=work) as folder:
+        bench = commands.Bench(Path(folder), rounds or (2 if quick else 5), quick, announce)
+        figures: list[Figure] = []
+        steps = [commands.first_use, commands.start_up, commands.ask, inprocess.generation, commands.digests,
+                 lambda b: commands.ingest(b, QUICK_INGEST if quick else FULL_INGEST),
+                 lambda b: inprocess.warm_search(b, b.collection, "311 papers")]
+        steps += [lambda b, n=n: scale.scale(b, n) for n in scales]  # type: ignore[misc]
+        try:
+            for step in steps:
+                figures += step(bench)
+        except BenchError as exc:
+            print(table(figures), file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    print(table(figures))
+    report = {"quick": quick, "rounds": bench.rounds, "seconds": round(time.perf_counter() - started, 1),
+              "machine": machine, "figures": [f.to_json() for f in figures]}
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{sum(f.met is True for f in figures)} of {sum(f.met is not None for f in figures)} targets met; "
+          f"written to {out} ({report['seconds']:.0f} s)")
+    return 0
+
+
+def _machine() -> dict[str, object]:
+    import os
+    import platform
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(), "load_at_start": load}

@@ -1,0 +1,61 @@
+"""The benchmark's own parts: what a process is measured to use, alternation, targets, and the
+synthetic collection it scales with. (Its figures are never asserted: CI runs `bench --quick`.)"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.bench.measure import BenchError, Run, alternate, percentile, run
+from assistant.bench.report import Figure, table
+from assistant.bench.synthetic import write_collection
+
+
+def test_a_process_is_measured_alone() -> None:
+    """Peak memory and CPU are the child's own: a child holding 200 MB shows it, the
+    benchmark's own (larger or smaller) footprint does not leak into the figure."""
+    hold = "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('done')"
+    big = run([sys.executable, "-c", hold], os.environ)
+    small = run([sys.executable, "-c", "print('done')"], os.environ)
+    assert big.stdout.strip() == "done" and big.peak_mb > 200 > small.peak_mb
+    assert big.wall > 0 and big.cpu > 0
+
+
+def test_a_failing_command_stops_the_benchmark_with_its_error() -> None:
+    with pytest.raises(BenchError, match="exited with 3: no such collection"):
+        run([sys.executable, "-c", "import sys; sys.stderr.write('no such collection\\n'); sys.exit(3)"], os.environ)
+
+
+def test_alternation_changes_who_goes_first() -> None:
+    order: list[str] = []
+
+    def side(name: str) -> Run:
+        order.append(name)
+        return Run(1.0, 1.0, 1.0, "")
+
+    ours, theirs = alternate(lambda: side("ours"), lambda: side("peer"), 3, lambda _: None)
+    assert order == ["ours", "peer", "peer", "ours", "ours", "peer"] and len(ours) == len(theirs) == 3
+
+
+def test_targets_are_judged_on_the_right_side() -> None:
+    assert Figure("ask", 9.0, "s", 6.0, "peer", max_ratio=1.5).met is True
+    assert Figure("ask", 9.1, "s", 6.0, "peer", max_ratio=1.5).met is False
+    assert Figure("rate", 85.0, "tok/s", 100.0, "bare", min_ratio=0.9).met is False
+    assert Figure("help", 0.2, "s", max_value=0.3).met is True
+    assert Figure("tokens", 142.0, "tok").met is None
+    text = table([Figure("ask", 9.1, "s", 6.0, "peer", max_ratio=1.5)])
+    assert "1.52×" in text and "NO" in text and "6.00 s (peer)" in text
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0 and percentile([1.0, 2.0], 0.5) == 1.0
+
+
+def test_the_synthetic_collection_is_ingestible_and_varied(tmp_path: Path) -> None:
+    from assistant.sources import read_source
+
+    path = write_collection(tmp_path / "s.jsonl", 200)
+    parsed = read_source(path)
+    assert len(parsed.records) == 200
+    words = {w for r in parsed.records for w in r.abstract.lower().split()}
+    assert len(words) > 5000  # a vocabulary BM25 has to work with, not a handful of repeated terms
