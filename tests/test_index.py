@@ -12,7 +12,7 @@ from assistant.dedupe import TitleMatcher, allowed_edits
 from assistant.errors import StoreError
 import json
 
-from assistant.index import ingest, reindex, sync_vectors
+from assistant.index import bundled_pages, ingest, reindex, sync_vectors
 from assistant.papers import normalise_title, paper_id
 from assistant.store import Store, open_store
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
@@ -209,3 +209,45 @@ def test_two_papers_one_letter_apart_both_survive_ingest(make_store, tmp_path: P
     store = make_store()
     ingest(store, [path])
     assert store.catalog.counts()["papers"] == 2
+
+
+class _NeverComputing:
+    """The bundled embedder, refusing to compute a vector: every one must come shipped."""
+
+    def __init__(self) -> None:
+        from assistant.embed import SentenceTransformerEmbedder
+
+        class Refusing(SentenceTransformerEmbedder):
+            def _encode(self, texts: list[str]) -> list[list[float]]:
+                raise AssertionError(f"{len(texts)} passage(s) have no shipped vector, e.g. {texts[0][:80]!r}: "
+                                     "run python scripts/ship-bundled-vectors.py")
+
+        self.embedder = Refusing()
+        self.texts: list[str] = []
+        self.name = self.embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return self.embedder.embed(texts)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_queries(texts)
+
+
+def test_first_use_embeds_nothing_and_ships_the_models_own_vectors(make_store, real_embedder) -> None:
+    """Indexing the bundled collection finds every passage's vector shipped with the package
+    (the torch model is never loaded), and those vectors are the model's own."""
+    import numpy as np
+
+    never = _NeverComputing()
+    store = make_store(embedder=never)
+    ingest(store, bundled_pages(), bundled=True)
+    assert store.vectors.count() == len(never.texts) > 1000
+    assert never.embedder._model is None
+    sample = never.texts[::97]
+    shipped = never.embedder.embed(sample)
+    assert np.allclose(shipped, real_embedder._encode(sample), atol=1e-5)
