@@ -1,6 +1,7 @@
 """Measuring a command as its user feels it: wall time, CPU time and peak memory of that one
-process, each command in a new process. `os.wait4` gives the finished child's own resource
-usage (with its own children), not the sum over everything the benchmark has started."""
+process, each command in a new process. `os.wait4` gives the finished child's own CPU time.
+Its peak memory is read from /proc while it runs: Linux's ru_maxrss of a child starts from
+its parent's size at the fork, so a child of a 1.2 GB benchmark would report 1.2 GB."""
 
 from __future__ import annotations
 
@@ -33,10 +34,12 @@ def run(command: Sequence[str], env: Mapping[str, str], *, timeout: float = 900)
         process = subprocess.Popen(list(command), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=dict(env))
         killer = threading.Timer(timeout, process.kill)
         killer.start()
+        peak = _Peak(process.pid)
         try:
             _, status, usage = os.wait4(process.pid, 0)
         finally:
             killer.cancel()
+            peak.stop()
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -45,7 +48,35 @@ def run(command: Sequence[str], env: Mapping[str, str], *, timeout: float = 900)
         if process.returncode != 0:
             tail = err.read().decode("utf-8", "replace").strip().splitlines()[-5:]
             raise BenchError(f"{' '.join(command[:3])} … exited with {process.returncode}: {' / '.join(tail)}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
+    return Run(wall, usage.ru_utime + usage.ru_stime, peak.mb if peak.mb else usage.ru_maxrss / 1024, stdout)
+
+
+class _Peak:
+    """The process's high-water resident size (VmHWM), polled until it ends; VmHWM only grows,
+    so the last reading misses at most the last few milliseconds' growth."""
+
+    def __init__(self, pid: int, every: float = 0.02) -> None:
+        self.mb = 0.0
+        self._path = f"/proc/{pid}/status"
+        self._done = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._done.is_set():
+            try:
+                with open(self._path, encoding="ascii") as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            self.mb = max(self.mb, int(line.split()[1]) / 1024)
+            except (OSError, ValueError):
+                return  # no /proc (not Linux), or the process has ended
+            self._done.wait(self._every)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def alternate(first: Callable[[], Run], second: Callable[[], Run], rounds: int,
