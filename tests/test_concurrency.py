@@ -13,6 +13,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from filelock import FileLock
 from textual.widgets import Input
 
@@ -67,6 +68,7 @@ def writing_started(data_dir: Path, writer: subprocess.Popen[str], before: int =
     raise AssertionError(f"the writer never started writing (exit status {writer.poll()})")
 
 
+@pytest.mark.slow  # 15-35 s each: with the slow tests, which CI runs
 def test_two_concurrent_ingests_lose_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "shared"
     runs = [assistant(data_dir, "ingest", str(jsonl(tmp_path / f"{name}.jsonl", name, 150)))
@@ -93,6 +95,7 @@ def test_a_second_writer_waits_and_says_so(tmp_path: Path) -> None:
     assert checked(data_dir)["papers"] == 20
 
 
+@pytest.mark.slow  # 15-35 s each: with the slow tests, which CI runs
 def test_searches_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
     data_dir, writer = ingest_beside(real_embedder, tmp_path)
     readers = [assistant(data_dir, "search", "sparse coding of signals", "--json") for _ in range(4)]  # four at once
@@ -105,6 +108,7 @@ def test_searches_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:
     assert checked(data_dir)["papers"] == 156
 
 
+@pytest.mark.slow  # 15-35 s each: with the slow tests, which CI runs
 def test_asking_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
     """A one-shot ask reads the collection as it is at that moment: every cited paper is whole."""
     data_dir, writer = ingest_beside(real_embedder, tmp_path)
@@ -123,6 +127,7 @@ def test_asking_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  
     assert asked >= 3 and checked(data_dir)["papers"] == 156
 
 
+@pytest.mark.slow  # 15-35 s each: with the slow tests, which CI runs
 async def test_the_chat_opens_and_answers_while_an_ingest_writes(real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
     data_dir, writer = ingest_beside(real_embedder, tmp_path)
     app = AssistantApp(Settings(data_dir=data_dir, seed_bundled=False),
