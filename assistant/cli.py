@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", type=int, action="append", default=[], metavar="PAPERS",
                        help="also measure a synthetic collection of this many papers (repeatable; 10000 takes "
                             "about 15 minutes on 2 cores)")
+    bench.add_argument("--scale-only", action="store_true", help="measure only the --scale collections")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), metavar="FILE",
                        help="where to write the figures as JSON (default: bench.json)")
     return parser
@@ -309,7 +310,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise AssistantError("--rounds must be at least 1")
     if any(n < 1 for n in args.scale):
         raise AssistantError("--scale takes a number of papers, at least 1")
-    return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out)
+    if args.scale_only and not args.scale:
+        raise AssistantError("--scale-only needs at least one --scale PAPERS")
+    return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out, scale_only=args.scale_only)
 
 
 def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:

@@ -131,22 +131,29 @@ def test_bad_file_does_not_stop_the_others(make_store, tmp_path: Path) -> None:
     assert store.catalog.counts()["papers"] == 3  # nothing at all from the broken JSONL
 
 
-def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedder, tmp_path: Path) -> None:
+def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedder, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.index
+
+    # Embedded 8 papers at a time and committed 4 at a time: the interruption comes in the
+    # second embedding call, after the first call's two commits.
+    monkeypatch.setattr(assistant.index, "EMBED_BATCH", 4)
+    monkeypatch.setattr(assistant.index, "EMBED_CHUNK", 8)
     page = tmp_path / "page.txt"
-    page.write_text(daily_page(fake_papers(40)))  # two embedding batches
+    page.write_text(daily_page(fake_papers(20)))
     flaky = CountingEmbedder(real_embedder, fail_after=1)
     store = make_store(embedder=flaky)
     with pytest.raises(KeyboardInterrupt):
         ingest(store, [page])
     pending = store.catalog.counts()["pending_embeddings"]
-    assert 0 < pending < 40
+    assert pending == 12
     assert vector_paper_ids(store) == catalog_ids(store) - {p for p, *_ in store.catalog.pending_embeddings()}
     store.close()
     resumed = open_store(store.settings, embedder=real_embedder)
     assert [r.status for r in ingest(resumed, [page])] == ["unchanged"]
     assert resumed.catalog.counts()["pending_embeddings"] == 0
     assert vector_paper_ids(resumed) == catalog_ids(resumed)
-    assert len(catalog_ids(resumed)) == 40
+    assert len(catalog_ids(resumed)) == 20
     resumed.close()
 
 

@@ -19,7 +19,8 @@ from assistant.bench.report import Figure, table
 QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
 
 
-def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None) -> int:
+def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None,
+              scale_only: bool = False) -> int:
     """Run every figure, print the table, write the JSON to `out`; returns an exit status."""
     from assistant.bench import commands, inprocess, scale
 
@@ -32,9 +33,11 @@ def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Pa
     with tempfile.TemporaryDirectory(prefix="assistant-bench-", dir=work) as folder:
         bench = commands.Bench(Path(folder), rounds or (2 if quick else 5), quick, announce)
         figures: list[Figure] = []
-        steps = [commands.first_use, commands.start_up, commands.ask, inprocess.generation, commands.digests,
-                 lambda b: commands.ingest(b, QUICK_INGEST if quick else FULL_INGEST),
-                 lambda b: inprocess.warm_search(b, b.collection, "311 papers")]
+        steps = [commands.first_use]  # every other figure uses the collection it indexes
+        if not scale_only:
+            steps += [commands.start_up, commands.ask, inprocess.generation, commands.digests,
+                      lambda b: commands.ingest(b, QUICK_INGEST if quick else FULL_INGEST),
+                      lambda b: inprocess.warm_search(b, b.collection, "311 papers")]
         steps += [lambda b, n=n: scale.scale(b, n) for n in scales]  # type: ignore[misc]
         try:
             for step in steps:

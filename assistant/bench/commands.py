@@ -55,8 +55,8 @@ class Bench:
                    ASSISTANT_SEED_BUNDLED="1" if seed_bundled else "0", LLM_USER_PATH=str(self.work / "llm"))
         return env
 
-    def assistant(self, data_dir: Path, *args: str, seed_bundled: bool = True) -> Run:
-        return run([sys.executable, "-m", "assistant", *args], self.env(data_dir, seed_bundled))
+    def assistant(self, data_dir: Path, *args: str, seed_bundled: bool = True, timeout: float = 900) -> Run:
+        return run([sys.executable, "-m", "assistant", *args], self.env(data_dir, seed_bundled), timeout=timeout)
 
     @property
     def collection(self) -> Path:

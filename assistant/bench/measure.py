@@ -42,6 +42,8 @@ def run(command: Sequence[str], env: Mapping[str, str], *, timeout: float = 900)
             peak.stop()
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode < 0 and wall >= timeout:  # killed by the timer
+            raise BenchError(f"{' '.join(command[:3])} … did not finish within {timeout:.0f} s")
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")

@@ -25,7 +25,7 @@ def scale(bench: Bench, papers: int) -> list[Figure]:
     # Start from the indexed bundled collection, so the same question finds the same papers.
     shutil.copytree(bench.collection, target)
     bench.announce(f"ingest of {label} (this is the long part)")
-    ingest = bench.assistant(target, "ingest", str(source))
+    ingest = bench.assistant(target, "ingest", str(source), timeout=max(900.0, papers * 0.5))  # ~0.15 s a paper here
     bench.announce(f"warm search at {label}")
     figures = [Figure(f"ingest of {label}", ingest.wall / 60, "min"),
                Figure(f"disk size at {label} (+311 bundled)", _size_mb(target), "MB")]
