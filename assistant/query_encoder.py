@@ -19,8 +19,8 @@ BATCH = 32  # texts encoded together: one matrix product per layer instead of on
 
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf, vectorised (Abramowitz & Stegun 7.1.26, error < 1.5e-7: below float32's own rounding
-    at these magnitudes), computed in place in float32: a Python-level math.erf per element
-    cost 60% of answering time, and temporaries per step most of what was left."""
+    at these magnitudes), computed in place in float32. A Python-level math.erf per element
+    cost 60% of answering time."""
     a = np.abs(x)
     t = a * np.float32(0.3275911)
     t += np.float32(1.0)
