@@ -138,12 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="drop stray vectors, re-embed papers whose vectors are missing, rebuild the keyword index")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
 
-    bench = command("bench", "measure speed on this machine against the bare libraries and the `llm` command")
-    bench.add_argument("--quick", action="store_true", help="fewer rounds and no scale figures (about 3 minutes)")
+    bench = command("bench", "measure speed on this machine against the bare libraries and the `llm` command, in temporary data directories with default settings")
+    bench.add_argument("--quick", action="store_true", help="2 rounds and a 150-paper ingest instead of 1,000 (about 3-4 minutes)")
     bench.add_argument("--rounds", type=int, metavar="N", help="runs of each timed command (default 5, or 2 with --quick)")
     bench.add_argument("--scale", type=int, action="append", default=[], metavar="PAPERS",
                        help="also measure a synthetic collection of this many papers (repeatable; 10000 takes "
-                            "about 15 minutes on 2 cores)")
+                            "about 20 minutes on 2 cores)")
     bench.add_argument("--scale-only", action="store_true", help="measure only the --scale collections")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), metavar="FILE",
                        help="where to write the figures as JSON (default: bench.json)")
