@@ -91,12 +91,14 @@ class LlamaCppModel:
     @property
     def llama(self) -> Llama:
         if self._llama is None:
+            from assistant.grammar_sampler import grammar_last_llama
+
             try:
-                from assistant.grammar_sampler import grammar_last_llama
+                llama_class = grammar_last_llama()
             except ImportError as exc:
                 raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
             try:
-                self._llama = grammar_last_llama()(
+                self._llama = llama_class(
                     model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
                     n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False,
                 )
