@@ -11,6 +11,7 @@ again. The output obeys the grammar exactly as before.
 from __future__ import annotations
 
 import ctypes
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,8 +76,10 @@ class GrammarLast:
             self.grammar = None
 
 
+@lru_cache(maxsize=1)
 def grammar_last_llama() -> type[Llama]:
-    """`Llama` whose grammar-constrained generations sample with `GrammarLast`."""
+    """`Llama` whose grammar-constrained generations sample with `GrammarLast` (defined on first
+    use, so that importing this module does not import llama_cpp)."""
     from llama_cpp import Llama
 
     class GrammarLastLlama(Llama):

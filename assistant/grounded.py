@@ -178,8 +178,8 @@ def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Samplin
     pieces: list[str] = []
     yield Stage(activity)
     for raw in model.stream(messages, sampling):
-        # The model's wait before it writes (loading, reading the prompt): the first generation's.
-        timings.setdefault("first_token", time.perf_counter() - started)
+        if "first_token" not in timings:  # the model's wait before it writes (loading, reading the prompt)
+            timings["first_token"] = time.perf_counter() - started
         piece = inert(raw)  # a model can write control characters too; none reach a terminal
         pieces.append(piece)
         yield piece

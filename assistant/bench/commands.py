@@ -4,6 +4,7 @@ alternated with the peer or bare program it is compared with."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -48,8 +49,6 @@ class Bench:
         """The environment of a measured command: default settings (none of the user's
         ASSISTANT_* variables or config file), the given data directory, and the peer's
         logs kept out of the user's own."""
-        import os
-
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
         env.update(ASSISTANT_DATA_DIR=str(data_dir), ASSISTANT_CONFIG=str(self.work / "no-config.toml"),
                    ASSISTANT_SEED_BUNDLED="1" if seed_bundled else "0", LLM_USER_PATH=str(self.work / "llm"))

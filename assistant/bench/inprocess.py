@@ -126,10 +126,10 @@ def generation(bench: Bench) -> list[Figure]:
 
 
 def _queries(count: int, seed: int = 3) -> list[str]:
-    from assistant.bench.synthetic import _words
+    from assistant.bench.synthetic import vocabulary
 
     rng = random.Random(seed)
-    words = _words()[:5000]
+    words = vocabulary()[:5000]
     return [" ".join(rng.sample(words, 3)) for _ in range(count)]
 
 

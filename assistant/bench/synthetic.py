@@ -12,7 +12,8 @@ from pathlib import Path
 VOCABULARY = 30_000  # distinct words to draw from
 
 
-def _words() -> list[str]:
+def vocabulary() -> list[str]:
+    """Common English words (no digits or short function words), most frequent first."""
     from wordfreq import top_n_list
 
     return [w for w in top_n_list("en", VOCABULARY) if w.isalpha() and len(w) > 2]
@@ -21,7 +22,7 @@ def _words() -> list[str]:
 def write_collection(path: Path, count: int, seed: int = 7) -> Path:
     """Write `count` papers (title, abstract of 4-9 sentences, date, authors) to `path`."""
     rng = random.Random(seed)
-    words = _words()
+    words = vocabulary()
     # frequent words often, rare ones seldom (cumulative, so each draw does not sum them again)
     weights = list(itertools.accumulate(1.0 / (rank + 10) for rank in range(len(words))))
     with path.open("w", encoding="utf-8") as out:
