@@ -30,7 +30,7 @@ from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
 from assistant.store import Store
 from assistant.tuning import Tuning
-from assistant.wellformed import english_zipf
+from assistant.word_frequency import english_zipf
 
 _SIDES = [
     re.compile(r"\b(?:compare|comparison of|differences? between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)[?.!]*$",

@@ -187,15 +187,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.dates import parse_bound
     from assistant.output import print_json, print_search
     from assistant.retrieve import search
     from assistant.tuning import Tuning
 
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
-    since = parse_bound(args.since) if args.since else None
-    until = parse_bound(args.until, end=True) if args.until else None
+    since, until = _bounds(args.since, args.until)
     if since and until and since > until:
         raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
     store = open_ready(settings)
@@ -206,6 +204,15 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     result = search(store, query, Tuning(), k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
+
+
+def _bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """--since and --until as ISO dates (date parsing is imported only when they are given)."""
+    if not since and not until:
+        return None, None
+    from assistant.dates import parse_bound
+
+    return (parse_bound(since) if since else None), (parse_bound(until, end=True) if until else None)
 
 
 def _range_words(since: str | None, until: str | None) -> str:

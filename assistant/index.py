@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.dedupe import TitleMatcher
 from assistant.errors import SourceError
 from assistant.papers import make_passages
 from assistant.progress import NoProgress, Progress
-from assistant.sources import SUPPORTED_SUFFIXES, read_source
 from assistant.store import DIM_KEY, EMBEDDER_KEY, Store
+
+if TYPE_CHECKING:  # page reading is imported where pages are read: search and ask read none
+    from assistant.dedupe import TitleMatcher
 
 SEEDED_KEY = "seeded"
 BUNDLED_PREFIX = "bundled:"
@@ -54,6 +56,8 @@ def bundled_pages() -> list[Path]:
 
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Files to ingest: the files given, and the supported files inside given folders."""
+    from assistant.sources import SUPPORTED_SUFFIXES
+
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -76,6 +80,8 @@ def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) ->
     previous = store.catalog.page_hash(source)
     if previous == digest or (previous is None and store.catalog.has_content(digest)):
         return FileReport(str(path), "unchanged")
+    from assistant.sources import read_source
+
     try:
         parsed = read_source(path)
     except SourceError as exc:
@@ -98,6 +104,8 @@ def _hash_file(path: Path) -> str:
 
 def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None, *, bundled: bool = False) -> list[FileReport]:
     """Ingest files and folders, then bring the vectors up to date. Never raises for a bad file."""
+    from assistant.dedupe import TitleMatcher
+
     progress = progress or NoProgress()
     files = expand(paths)
     reports: list[FileReport] = []

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant import present
@@ -21,6 +20,8 @@ from assistant.inert import inert
 from assistant.papers import Paper
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from assistant.grounded import Result
     from assistant.index import FileReport
     from assistant.retrieve import SearchResult
@@ -55,6 +56,8 @@ class RichProgress:
         self._task: int | None = None
 
     def start(self, description: str, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # not for search
+
         self.stop()
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9(\"'\[])")
+# Words of how people ask, not of what they ask about.
+ASKING_WORDS = frozenset(
+    "much many compare compared comparison versus collection say says tell describe explain summarise summarize "
+    "summary list give find reach reaches get gets achieve achieves author authors published publish date when year "
+    "number kind kinds ways way something anything does mean main idea ideas know wrote written write authored "
+    "released appeared came upvotes upvoted votes likes".split()
+)
 # Abbreviations after which a full stop does not end a sentence in abstracts.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
 _STOPWORDS = frozenset(

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from assistant.dates import parse_bound
 from assistant.errors import AssistantError
-from assistant.papers import content_words
+from assistant.papers import ASKING_WORDS, content_words
 
 _QUANTITY = re.compile(
     r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far)|by (how much|what (factor|margin))|"
@@ -61,13 +61,6 @@ _OPENER = re.compile(r"^\s*(and|also|but|so|then|what about|how about|same for|w
 _BACK_REFERENCE = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|papers|method|model|"
                              r"approach|authors|same)|above|previous|earlier|former|latter)\b", re.IGNORECASE)
 SHORT_QUESTION_WORDS = 6
-# Words of how people ask, not of what they ask about.
-ASKING_WORDS = frozenset(
-    "much many compare compared comparison versus collection say says tell describe explain summarise summarize "
-    "summary list give find reach reaches get gets achieve achieves author authors published publish date when year "
-    "number kind kinds ways way something anything does mean main idea ideas know wrote written write authored "
-    "released appeared came upvotes upvoted votes likes".split()
-)
 
 
 @dataclass(frozen=True)

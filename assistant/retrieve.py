@@ -9,11 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.catalog import Catalog
-from assistant.papers import STEM, Hit, Paper, content_words, spellings, stems
-from assistant.plan import ASKING_WORDS
+from assistant.papers import ASKING_WORDS, STEM, Hit, Paper, content_words, spellings, stems
 from assistant.store import Store
 from assistant.tuning import Tuning
-from assistant.wellformed import english_zipf
+from assistant.word_frequency import english_zipf
 
 COVERAGE_HITS = 3  # the key terms must be in one of this many best papers
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+
+from assistant.word_frequency import english_zipf
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
@@ -24,20 +25,6 @@ _PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
 _CUT_WORD = re.compile(r"\w+-(?=[\s.,;:!?]|$)")  # "an effective RL-to-."
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
-
-
-@lru_cache(maxsize=1)
-def _zipf():  # noqa: ANN202 - the function object of an optional import
-    """The word-frequency lookup, imported on first need (it takes a second to load)."""
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency
-
-
-@lru_cache(maxsize=50_000)
-def english_zipf(word: str) -> float:
-    """How common a word is in English (Zipf scale: 7 = "the", 1 = once per 100M words, 0 = unknown)."""
-    return float(_zipf()(word.casefold(), "en"))
 
 
 def base_zipf(word: str) -> float:

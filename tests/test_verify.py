@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from wordfreq import zipf_frequency
 
 from assistant.evidence import Source
 from assistant.papers import Paper, names_in, quantities_in, split_sentences, stems
@@ -14,7 +15,22 @@ from assistant.retrieve import alternatives, term_coverage
 from assistant.store import Store
 from assistant.tuning import Tuning
 from assistant.verify import Checker
-from assistant.wellformed import english_zipf, fragment
+from assistant.wellformed import fragment, vocabulary
+from assistant.word_frequency import english_zipf
+
+
+
+def test_word_frequency_reads_the_same_figures_as_wordfreq(sample_store: Store) -> None:
+    """The direct reader of wordfreq's data agrees with wordfreq on every word of letters in
+    the sample papers, common, rare and unknown, straight or curly apostrophe."""
+    papers = sample_store.catalog.papers(sample_store.catalog.all_ids())
+    words = vocabulary(f"{p.title} {p.abstract}" for p in papers.values())
+    words |= {"don’t", "it's", "zzzzqx", "The"}
+    assert len(words) > 2000
+    differing = {w: (english_zipf(w), zipf_frequency(w, "en")) for w in words if english_zipf(w) != zipf_frequency(w, "en")}
+    assert not differing
+    assert english_zipf("the") > 7 > english_zipf("transformer") > 3 > english_zipf("zzzzqx") == 0
+
 
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA?"
 
