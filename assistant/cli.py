@@ -60,7 +60,7 @@ def _common() -> argparse.ArgumentParser:
     model.add_argument("--threads", type=int, default=argparse.SUPPRESS, metavar="N",
                        help="CPU threads for generation (default: one per core)")
     model.add_argument("--ctx", type=int, default=argparse.SUPPRESS, metavar="TOKENS",
-                       help="context window in tokens (default 4096)")
+                       help="context window in tokens (default 2048)")
     model.add_argument("--prompts-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                        help="folder of prompt templates replacing the bundled ones")
     return common

@@ -80,7 +80,7 @@ def resolve_model_path(model: str | None) -> Path:
 class LlamaCppModel:
     """A GGUF model loaded in this process by llama-cpp-python (CPU, or GPU layers if built so)."""
 
-    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
         self.path = path
         self.name = path.name
         self.n_ctx = n_ctx
