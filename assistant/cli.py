@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure a synthetic collection of this many papers (repeatable; 10000 takes "
                             "about 20 minutes on 2 cores)")
     bench.add_argument("--scale-only", action="store_true", help="measure only the --scale collections")
+    bench.add_argument("--prompt-sizes", type=Path, metavar="QUESTIONS.jsonl",
+                       help="also answer an eval question file with 3×1, 3×3 (the default) and 5×5 papers × sentences "
+                            "of evidence: quality against prompt tokens (three evals' time)")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), metavar="FILE",
                        help="where to write the figures as JSON (default: bench.json)")
     return parser
@@ -319,7 +322,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise AssistantError("--scale takes a number of papers, at least 1")
     if args.scale_only and not args.scale:
         raise AssistantError("--scale-only needs at least one --scale PAPERS")
-    return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out, scale_only=args.scale_only)
+    if args.prompt_sizes is not None and not args.prompt_sizes.is_file():
+        raise AssistantError(f"--prompt-sizes: no such question file: {args.prompt_sizes}")
+    return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out, scale_only=args.scale_only,
+                     prompt_questions=args.prompt_sizes)
 
 
 def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:

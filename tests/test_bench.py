@@ -61,3 +61,19 @@ def test_the_synthetic_collection_is_ingestible_and_varied(tmp_path: Path) -> No
     assert len(parsed.records) == 200
     words = {w for r in parsed.records for w in r.abstract.lower().split()}
     assert len(words) > 5000  # a vocabulary BM25 has to work with, not a handful of repeated terms
+
+
+@pytest.mark.slow
+def test_prompt_sizes_grow_with_the_evidence_given(tmp_path: Path) -> None:
+    """Three evals of two questions with the real model: the prompt grows with the evidence
+    budget, and each setting reports its quality figures."""
+    from assistant.bench.commands import Bench
+    from assistant.bench.prompt_size import EVIDENCE, prompt_sizes
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join((Path(__file__).parent / "data" / "eval" / "dev.jsonl").read_text().splitlines(keepends=True)[:2]))
+    figures = prompt_sizes(Bench(tmp_path, 1, True, lambda _: None), questions)
+    prompts = [f.ours for f in figures if f.name.endswith(": prompt")]
+    assert len(prompts) == len(EVIDENCE) and prompts[0] < prompts[1] <= prompts[2]
+    recall = [f for f in figures if f.name.endswith("fact recall")]
+    assert len(recall) == len(EVIDENCE) and all(0 <= f.ours <= 100 for f in recall)

@@ -20,9 +20,9 @@ QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate fi
 
 
 def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None,
-              scale_only: bool = False) -> int:
+              scale_only: bool = False, prompt_questions: Path | None = None) -> int:
     """Run every figure, print the table, write the JSON to `out`; returns an exit status."""
-    from assistant.bench import commands, inprocess, scale
+    from assistant.bench import commands, inprocess, prompt_size, scale
 
     started = time.perf_counter()
     machine = _machine()
@@ -39,6 +39,8 @@ def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Pa
                       lambda b: commands.ingest(b, QUICK_INGEST if quick else FULL_INGEST),
                       lambda b: inprocess.warm_search(b, b.collection, "311 papers")]
         steps += [lambda b, n=n: scale.scale(b, n) for n in scales]  # type: ignore[misc]
+        if prompt_questions is not None:
+            steps.append(lambda b: prompt_size.prompt_sizes(b, prompt_questions))
         try:
             for step in steps:
                 figures += step(bench)
