@@ -37,6 +37,24 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return np.copysign(poly, x, out=poly)
 
 
+GELU_ROWS = 16  # rows of the intermediate layer (16 x 1536 floats: 96 KB) per block
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, as BERT uses: x (1 + erf(x / sqrt 2)) / 2, in place, a block of rows at a
+    time. The dozen elementwise passes are memory-bound: over blocks that stay in the CPU's
+    cache they run 2-3x faster than over the whole array."""
+    rows = x.reshape(-1, x.shape[-1])
+    for start in range(0, len(rows), GELU_ROWS):
+        block = rows[start : start + GELU_ROWS]
+        gelu = _erf(block * np.float32(1 / math.sqrt(2.0)))
+        gelu += np.float32(1.0)
+        gelu *= block
+        gelu *= np.float32(0.5)
+        block[...] = gelu
+    return x
+
+
 class Unsupported(Exception):
     """This model folder is not a plain BERT + mean pooling + normalise model."""
 
@@ -141,12 +159,7 @@ class NumpyBertEncoder:
             p = f"encoder.layer.{layer}"
             attended = self._dense(self._attention(x, mask, p), f"{p}.attention.output.dense")
             x = _layer_norm(attended + x, w(f"{p}.attention.output.LayerNorm.weight"), w(f"{p}.attention.output.LayerNorm.bias"), self.eps)
-            inner = self._dense(x, f"{p}.intermediate.dense")
-            gelu = _erf(inner * np.float32(1 / math.sqrt(2.0)))  # exact GELU, as BERT uses
-            gelu += np.float32(1.0)
-            gelu *= inner
-            gelu *= np.float32(0.5)
-            inner = gelu
+            inner = _gelu(self._dense(x, f"{p}.intermediate.dense"))
             x = _layer_norm(self._dense(inner, f"{p}.output.dense") + x, w(f"{p}.output.LayerNorm.weight"), w(f"{p}.output.LayerNorm.bias"), self.eps)
         pooled = (x * present[:, :, None]).sum(axis=1) / present.sum(axis=1, keepdims=True)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
