@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.bench.measure import BenchError
 from assistant.bench.report import Figure, table
+from assistant.inert import inert
 
 QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
 
@@ -27,8 +28,8 @@ def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Pa
     started = time.perf_counter()
     machine = _machine()
 
-    def announce(message: str) -> None:
-        print(f"[{time.perf_counter() - started:5.0f} s] {message}", file=sys.stderr, flush=True)
+    def announce(message: str) -> None:  # messages name pages and question files: no control bytes
+        print(f"[{time.perf_counter() - started:5.0f} s] {inert(message)}", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-", dir=work) as folder:
         bench = commands.Bench(Path(folder), rounds or (2 if quick else 5), quick, announce)
