@@ -52,7 +52,7 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where the index lives (default: the platform's user data dir)")
-    model = common.add_argument_group("model options (ask, summarise, digest, eval)")
+    model = common.add_argument_group("model options (ask, summarise, eval)")
     model.add_argument("--model", default=argparse.SUPPRESS, metavar="PATH.gguf",
                        help="GGUF model file (default: the bundled SmolLM2-135M-Instruct)")
     model.add_argument("--gpu-layers", type=int, default=argparse.SUPPRESS, metavar="N",

@@ -1,4 +1,5 @@
-"""The commands that use the language model: ask, summarise, digest, eval.
+"""The commands that write grounded results: ask, summarise, digest (which quotes, so it loads no
+model) and eval.
 
 While the model writes, its draft streams to the terminal (dimmed); when it is done the draft
 is replaced by the verified answer and its numbered sources.
@@ -65,7 +66,7 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    session = session_for(settings)
+    session = Session(settings, open_ready(settings))  # a digest quotes: no model to load
     return show(session.digest(args.page), args.json)
 
 

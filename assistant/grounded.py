@@ -26,7 +26,8 @@ MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
 @dataclass(frozen=True)
 class Stage:
     """Where a pipeline is, yielded between the text pieces so a front end can say so:
-    "searching", "writing", "checking" (with the number of sentences to check)."""
+    "searching", "grouping" (a digest), "writing", "checking" (with the number of sentences
+    to check)."""
 
     name: str
     count: int = 0

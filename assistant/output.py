@@ -196,5 +196,8 @@ def print_result(result: Result) -> None:
         out.print(f"\n[dim]{present.REMOVED} ({len(result.dropped)}):[/]")
         for claim in data["dropped"]:  # type: ignore[union-attr]
             out.print(f"[dim]  ✗ {escape(present.dropped_line(claim))}[/]")
-    speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
-    err.print(f"[dim]{result.timings.get('total', 0.0):.1f} s · {result.tokens} tokens at {speed:.0f}/s · {escape(result.model)}[/]")
+    footer = f"{result.timings.get('total', 0.0):.1f} s"
+    if result.model:  # a digest quotes: no model wrote it
+        speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
+        footer += f" · {result.tokens} tokens at {speed:.0f}/s · {escape(result.model)}"
+    err.print(f"[dim]{footer}[/]")

@@ -21,7 +21,8 @@ from assistant.progress import Progress
 from assistant.llm import ChatModel, load_model
 from assistant.papers import Paper
 from assistant.store import Store, ensure_writable, open_store
-from assistant.summarise import digest, summarise_paper, summarise_topic
+from assistant.digest import digest
+from assistant.summarise import summarise_paper, summarise_topic
 from assistant.tuning import Tuning
 
 T = TypeVar("T")
@@ -130,7 +131,7 @@ class Session:
 
     def digest(self, page: str, on_stage: StageListener | None = None) -> Stream[Result]:
         """A digest of one saved page, named by (part of) its file name."""
-        return Stream(digest(self.context, page), on_stage)
+        return Stream(digest(self.store, page), on_stage)
 
     # -- reading ------------------------------------------------------------------------------
     def paper_count(self) -> int:

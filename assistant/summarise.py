@@ -1,5 +1,4 @@
-"""Summaries: one paper (TL;DR + key findings), a topic across papers, and a digest of one
-saved page grouped by theme. Same rules as answers: every sentence cites a source and is
+"""Summaries: one paper (TL;DR + key findings) and a topic across papers. Same rules as answers: every sentence cites a source and is
 verified; what the model cannot say faithfully is quoted from the abstracts instead.
 """
 
@@ -12,12 +11,12 @@ from collections.abc import Generator
 import numpy as np
 
 from assistant.answer import Context, ranked_evidence
-from assistant.errors import AssistantError
-from assistant.evidence import Source, choose, cosine_matrix, select_sources
+from assistant.embed import Embedder
+from assistant.evidence import Source, cosine_matrix, select_sources
 from assistant.grounded import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
 from assistant.llm import Sampling
-from assistant.papers import Paper, split_sentences
+from assistant.papers import Paper, split_sentences, stems
 from assistant.retrieve import search
 
 TOPIC_K = 8  # papers retrieved for a topic summary
@@ -31,15 +30,26 @@ _CONTRIBUTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|pr
                            re.IGNORECASE)
 
 
-def central_sentence(ctx: Context, paper: Paper) -> str:
-    """The sentence that best says what the paper is: a contribution statement if there is one,
-    else the sentence closest in meaning to the title."""
-    sentences = split_sentences(paper.abstract)
-    stated = [s for s in sentences if _CONTRIBUTION.search(s)]
-    if stated:
-        return stated[0]
-    closeness = cosine_matrix(ctx.store.embedder, [paper.title], sentences)[0]
-    return sentences[int(np.argmax(closeness))]
+def central_sentences(embedder: Embedder, papers: list[Paper]) -> list[str]:
+    """For each paper, the sentence that best says what it is: a contribution statement if
+    there is one, else the sentence sharing the most words with the title, and among equals
+    the one closest in meaning to the title. Only those ties are embedded, in one call for all
+    the papers, so a page of papers costs a fraction of a second."""
+    chosen: list[str | None] = []
+    ties: dict[int, list[str]] = {}
+    for i, paper in enumerate(papers):
+        sentences = split_sentences(paper.abstract) or [paper.title]
+        stated = next((s for s in sentences if _CONTRIBUTION.search(s)), None)
+        title = stems(paper.title)
+        overlap = [len(title & stems(s)) for s in sentences]
+        best = [s for s, n in zip(sentences, overlap) if n == max(overlap)]
+        chosen.append(stated or (best[0] if len(best) == 1 else None))
+        if chosen[-1] is None:
+            ties[i] = best
+    embedder.embed_queries([t for i, best in ties.items() for t in [papers[i].title, *best]])  # one batch, cached
+    for i, best in ties.items():
+        chosen[i] = best[int(np.argmax(cosine_matrix(embedder, [papers[i].title], best)[0]))]
+    return [s for s in chosen if s is not None]
 
 
 def key_findings(sentences: list[str], limit: int) -> list[str]:
@@ -68,7 +78,7 @@ def summarise_paper(ctx: Context, query: str) -> Generator[str | Stage, None, Re
     messages, _ = fit_sources(ctx.model, ctx.prompt("summarise_paper"), [source], {}, sampling.max_tokens)
     generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
     tldr, dropped = verify_then_fill(ctx.store.embedder, ctx.tuning, generated, [source], question=paper.title,
-                                     required=[(source, central_sentence(ctx, paper))], max_claims=2)
+                                     required=[(source, central_sentences(ctx.store.embedder, [paper])[0])], max_claims=2)
     said = {c.text for c in tldr}
     findings = [evidence_claim(source, s) for s in key_findings(source.sentences, ctx.tuning.max_findings)
                 if s not in said]
@@ -103,73 +113,3 @@ def summarise_topic(ctx: Context, topic: str) -> Generator[str | Stage, None, Re
     return renumber(Result(kind="topic", query=topic, status="answered", sections=[Section(None, claims)],
                            sources=sources, dropped=dropped, generated=generated, model=ctx.model.name,
                            timings=timings, tokens=tokens))
-
-
-def _themes(ctx: Context, sources: list[Source]) -> list[list[int]]:
-    """Group papers by meaning (k-means on title + central sentence), largest group first."""
-    if len(sources) < 4:
-        return [list(range(len(sources)))]
-    from sklearn.cluster import KMeans
-
-    vectors = np.array(ctx.store.embedder.embed_queries([f"{s.paper.title}. {s.sentences[0]}" for s in sources]))
-    count = int(min(8, max(2, round((len(sources) / 3) ** 0.5))))
-    labels = KMeans(n_clusters=count, n_init=10, random_state=0).fit_predict(vectors)
-    groups = [[i for i, label in enumerate(labels) if label == group] for group in range(count)]
-    return sorted((g for g in groups if g), key=len, reverse=True)
-
-
-def _theme_names(papers: list[Paper], groups: list[list[int]]) -> list[str]:
-    """For each group, the words that set it apart from the rest of the page (TF-IDF over
-    the page's titles, fitted once)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1)
-    matrix = vectorizer.fit_transform([p.title for p in papers])
-    terms = vectorizer.get_feature_names_out()
-    names = []
-    for group in groups:
-        weights = np.asarray(matrix[group].mean(axis=0)).ravel()
-        chosen: list[str] = []
-        for index in np.argsort(-weights):
-            term = str(terms[index])
-            if not any(term in c or c in term for c in chosen):
-                chosen.append(term)
-            if len(chosen) == 3:
-                break
-        names.append(", ".join(chosen).capitalize() if chosen else "Other papers")
-    return names
-
-
-def digest(ctx: Context, page: str) -> Generator[str | Stage, None, Result]:
-    """A digest of one saved page: papers grouped into themes, each theme introduced by the
-    model (verified) and each paper summed up by its central sentence."""
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    pages = [p for p in ctx.store.catalog.pages() if page.casefold() in str(p["name"]).casefold()]
-    if len(pages) != 1:
-        names = ", ".join(str(p["name"]) for p in (pages or ctx.store.catalog.pages()))
-        raise AssistantError(f"{'several' if pages else 'no'} pages match {page!r}; pages: {names}")
-    ids = ctx.store.catalog.page_paper_ids(str(pages[0]["path"]))
-    found = ctx.store.catalog.papers(ids)
-    papers = [found[i] for i in ids if i in found]
-    sources = [Source(n, p, [central_sentence(ctx, p)]) for n, p in enumerate(papers, start=1)]
-    sections, dropped, generated_all, tokens_all = [], [], [], 0
-    groups = _themes(ctx, sources)
-    for group, theme in zip(groups, _theme_names(papers, groups)):
-        members = [sources[i] for i in group]
-        sampling = Sampling(max_tokens=100, grammar=citation_grammar(2, [s.number for s in members]))
-        intro_sources = [choose(ctx.store.embedder, theme, s.paper, s.number, 1, ctx.tuning) for s in members[:6]]
-        messages, intro_sources = fit_sources(ctx.model, ctx.prompt("digest"), intro_sources, {"theme": theme},
-                                              sampling.max_tokens)
-        generated, tokens = yield from generate(ctx.model, messages, sampling, timings)
-        intro, lost = verify_then_fill(ctx.store.embedder, ctx.tuning, generated, intro_sources, question=theme,
-                                       max_claims=2)
-        claims = intro + [evidence_claim(s, f"{s.paper.title}: {s.sentences[0]}") for s in members]
-        sections.append(Section(f"{theme} ({len(members)} papers)", claims, bullets=True))
-        dropped += lost
-        generated_all.append(generated)
-        tokens_all += tokens
-    timings["total"] = time.perf_counter() - started
-    return Result(kind="digest", query=str(pages[0]["name"]), status="answered", sections=sections, sources=sources,
-                  dropped=dropped, generated="\n".join(generated_all), model=ctx.model.name, timings=timings,
-                  tokens=tokens_all)

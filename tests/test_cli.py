@@ -135,3 +135,16 @@ def test_missing_model_is_a_clean_error(sample_store: Store, capsys: pytest.Capt
     code, _, err = run(capsys, "ask", "anything", "--model", str(tmp_path / "missing.gguf"),
                        "--data-dir", str(sample_store.settings.data_dir))
     assert code == 1 and "model file not found" in err and "models.md" in err and "Traceback" not in err
+
+
+def test_digest_quotes_without_a_model(sample_store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A digest needs no model: it works even when the configured one is missing."""
+    code, out, err = run(capsys, "digest", "sep4", "--json", "--model", str(tmp_path / "missing.gguf"),
+                         "--data-dir", str(sample_store.settings.data_dir))
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["kind"] == "digest" and data["query"] == "daily-papers-sep4.txt" and data["model"] == ""
+    quoted = [c for section in data["sections"] for c in section["sentences"]]
+    assert quoted and all(c["origin"] == "evidence" and c["supported"] for c in quoted)
+    code, _, err = run(capsys, "digest", "nowhere", "--data-dir", str(sample_store.settings.data_dir))
+    assert code == 1 and "no pages match" in err and "daily-papers-sep4.txt" in err

@@ -1,15 +1,12 @@
-"""Summaries with the real bundled model: one paper, a topic, a page digest."""
+"""Summaries with the real bundled model: one paper, a topic."""
 
 from __future__ import annotations
 
-import pytest
-
 from assistant.answer import Context
-from assistant.errors import AssistantError
 from assistant.papers import split_sentences
 from assistant.session import Stream
 from assistant.store import Store
-from assistant.summarise import digest, summarise_paper, summarise_topic
+from assistant.summarise import summarise_paper, summarise_topic
 
 
 def test_summarise_paper(sample_store: Store, real_model) -> None:
@@ -35,14 +32,3 @@ def test_summarise_topic_cites_several_papers(sample_store: Store, real_model) -
 def test_summarise_topic_refuses_off_topic(sample_store: Store, real_model) -> None:
     result = Stream(summarise_topic(Context(sample_store, real_model), "sourdough baking techniques")).result
     assert result.status == "not_covered" and result.closest
-
-
-def test_digest_groups_every_paper_of_the_page(sample_store: Store, real_model) -> None:
-    result = Stream(digest(Context(sample_store, real_model), "sep4")).result
-    assert len(result.sections) >= 2
-    page_ids = sample_store.catalog.page_paper_ids("bundled:daily-papers-sep4.txt")
-    listed = [n for section in result.sections for c in section.claims if c.origin == "evidence" for n in c.citations]
-    assert sorted(listed) == list(range(1, len(page_ids) + 1))  # each paper exactly once
-    assert all(section.heading and "papers)" in section.heading for section in result.sections)
-    with pytest.raises(AssistantError, match="pages match"):
-        Stream(digest(Context(sample_store, real_model), "daily-papers")).result
