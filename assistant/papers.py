@@ -213,6 +213,12 @@ def make_passages(paper_id_: str, title: str, abstract: str, window: int = 3, st
     return passages
 
 
+def passage_text(paper: Paper, passage_id: str) -> str | None:
+    """The text of one of the paper's passages, rebuilt as ingest made it (None when the
+    vectors are older than the abstract, until they are re-embedded)."""
+    return next((p.text for p in make_passages(paper.id, paper.title, paper.abstract) if p.id == passage_id), None)
+
+
 @dataclass(frozen=True)
 class Hit:
     """A paper found for a query, with the evidence of why it ranked where it did."""

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.catalog import Catalog
-from assistant.papers import ASKING_WORDS, STEM, Hit, Paper, content_words, spellings, stems
+from assistant.papers import ASKING_WORDS, STEM, Hit, Paper, content_words, passage_text, spellings, stems
 from assistant.store import Store
 from assistant.tuning import Tuning
 from assistant.word_frequency import english_zipf
@@ -95,14 +95,14 @@ class SearchResult:
 
 def _dense(store: Store, query: str, pool: int, allowed: set[str] | None,
            only: set[str] | None) -> tuple[list[str], dict[str, tuple[float, str]]]:
-    """Papers ranked by their best passage's similarity, with that similarity and passage."""
+    """Papers ranked by their best passage's similarity, with that similarity and passage id."""
     vector = store.embedder.embed_queries([query])[0]
     best: dict[str, tuple[float, str]] = {}
     for hit in store.vectors.query(vector, pool * 4, only):
         if allowed is not None and hit.paper_id not in allowed:
             continue
         if hit.paper_id not in best or hit.similarity > best[hit.paper_id][0]:
-            best[hit.paper_id] = (hit.similarity, hit.text)
+            best[hit.paper_id] = (hit.similarity, hit.passage_id)
     ranked = sorted(best, key=lambda pid: best[pid][0], reverse=True)
     return ranked, best
 
@@ -129,7 +129,8 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     hits = [
         Hit(
             paper=papers[pid], score=scores[pid], similarity=best[pid][0] if pid in best else None,
-            bm25_rank=keyword_rank.get(pid), dense_rank=dense_rank.get(pid), passage=best[pid][1] if pid in best else None,
+            bm25_rank=keyword_rank.get(pid), dense_rank=dense_rank.get(pid),
+            passage=passage_text(papers[pid], best[pid][1]) if pid in best else None,
         )
         for pid in top
     ]

@@ -135,9 +135,8 @@ def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedd
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import assistant.index
 
-    # Embedded 8 papers at a time and committed 4 at a time: the interruption comes in the
-    # second embedding call, after the first call's two commits.
-    monkeypatch.setattr(assistant.index, "EMBED_BATCH", 4)
+    # Embedded and committed 8 papers at a time: the interruption comes in the second
+    # embedding call, after the first call's commit.
     monkeypatch.setattr(assistant.index, "EMBED_CHUNK", 8)
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(20)))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.catalog import fts_query
+from assistant.papers import make_passages
 from assistant.plan import plan
 from assistant.retrieve import search
 from assistant.store import Store
@@ -41,6 +43,18 @@ def test_off_topic_questions_are_not_covered(sample_store: Store, question: str)
     result = search(sample_store, question, Tuning(), k=3)
     assert not result.covered
     assert len(result.hits) == 3  # the closest papers are still offered
+
+
+def test_each_hit_shows_its_best_passage_rebuilt_from_the_catalogue(sample_store: Store) -> None:
+    result = search(sample_store, "reversal curse in language models", Tuning(), k=5)
+    dense = [hit for hit in result.hits if hit.similarity is not None]
+    assert dense
+    for hit in dense:
+        passages = [p.text for p in make_passages(hit.paper.id, hit.paper.title, hit.paper.abstract)]
+        assert hit.passage in passages
+        # it is the passage whose stored vector is nearest the query
+        vectors = sample_store.embedder.embed_queries(["reversal curse in language models", hit.passage])
+        assert abs(float(np.dot(*vectors)) - hit.similarity) < 0.01
 
 
 def test_date_filter(sample_store: Store) -> None:

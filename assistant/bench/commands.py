@@ -154,11 +154,17 @@ def digests(bench: Bench) -> list[Figure]:
 
 
 def _passages(data_dir: Path) -> list[str]:
+    """Every passage text the ingest embedded, rebuilt from its catalogue."""
+    from assistant.catalog import Catalog
     from assistant.config import Settings
-    from assistant.vectors import ChromaStore
+    from assistant.papers import make_passages
 
-    store = ChromaStore(Settings(data_dir=data_dir).vectors_path)
-    return [text for text in store.collection.get(include=["documents"])["documents"] or []]
+    catalog = Catalog(Settings(data_dir=data_dir).catalog_path)
+    try:
+        papers = catalog.papers(catalog.all_ids())
+    finally:
+        catalog.close()
+    return [p.text for paper in papers.values() for p in make_passages(paper.id, paper.title, paper.abstract)]
 
 
 def ingest(bench: Bench, papers: int) -> list[Figure]:
