@@ -44,7 +44,7 @@ exit status: 0 done, 1 error, 2 usage error, 3 the collection does not cover the
 
 settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_MODEL, ASSISTANT_GPU_LAYERS,
 ASSISTANT_THREADS, ASSISTANT_CTX, ASSISTANT_PROMPTS_DIR, ASSISTANT_EMBEDDER,
-ASSISTANT_SEED_BUNDLED) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
+ASSISTANT_SEED_BUNDLED, ASSISTANT_CHROMA_URL, ASSISTANT_COLLECTION) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -52,6 +52,12 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where the index lives (default: the platform's user data dir)")
+    vectors = common.add_argument_group("vector store options")
+    vectors.add_argument("--chroma-url", default=argparse.SUPPRESS, metavar="URL",
+                         help="keep the vectors on a Chroma server (http://HOST:PORT, started with `chroma run`) "
+                              "instead of in the data dir; the catalogue stays in the data dir")
+    vectors.add_argument("--collection", default=argparse.SUPPRESS, metavar="NAME",
+                         help="the collection on the Chroma server (default: named after the data dir)")
     model = common.add_argument_group("model options (ask, summarise, eval)")
     model.add_argument("--model", default=argparse.SUPPRESS, metavar="PATH.gguf",
                        help="GGUF model file (default: the bundled SmolLM2-135M-Instruct)")
@@ -153,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir")
+SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir", "chroma_url", "collection")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -247,10 +253,15 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def collect_stats(store: Store) -> dict[str, object]:
+    from assistant.store import collection_name
+
     counts = store.catalog.counts()
     first, last = store.catalog.date_range()
+    settings = store.settings
     return {
-        "data_dir": str(store.settings.data_dir),
+        "data_dir": str(settings.data_dir),
+        "vectors": (f"{settings.chroma_url} collection {collection_name(settings)}" if settings.chroma_url
+                    else str(settings.vectors_path)),
         **counts,
         "passages": store.vectors.count(),
         "earliest_date": first,

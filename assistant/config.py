@@ -51,6 +51,12 @@ class Settings:
     ctx: int = 2048
     # A folder of prompt templates that replaces the bundled ones.
     prompts_dir: Path | None = None
+    # A Chroma server (http://HOST:PORT) for the vectors instead of the embedded store in
+    # `data_dir`; the catalogue stays in `data_dir` either way.
+    chroma_url: str | None = None
+    # The server's collection for this data directory; None names it after the directory, so
+    # several users' collections can share one server.
+    collection: str | None = None
 
     @property
     def catalog_path(self) -> Path:

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from assistant.errors import SourceError
 from assistant.papers import make_passages
 from assistant.progress import NoProgress, Progress
-from assistant.store import DIM_KEY, EMBEDDER_KEY, Store
+from assistant.store import DIM_KEY, EMBEDDER_KEY, Store, vectors_location
 
 if TYPE_CHECKING:  # page reading is imported where pages are read: search and ask read none
     from assistant.dedupe import TitleMatcher
 
 SEEDED_KEY = "seeded"
+VECTORS_KEY = "vectors_at"  # where the catalogue's papers were embedded (see `_follow_vectors`)
 BUNDLED_PREFIX = "bundled:"
 # Papers embedded, written and marked done at a time. An interruption loses at most one
 # chunk's embedding; bigger writes are cheaper per passage (one Chroma add of ~1,000 passages
@@ -131,6 +132,7 @@ def sync_vectors(store: Store, progress: Progress | None = None) -> int:
     Loads the embedder only when there is something to embed, so unchanged re-ingests stay fast.
     """
     progress = progress or NoProgress()
+    _follow_vectors(store)
     deletes = store.catalog.pending_vector_deletes()
     if deletes:
         store.vectors.delete(deletes)
@@ -150,6 +152,20 @@ def sync_vectors(store: Store, progress: Progress | None = None) -> int:
         progress.advance(len(chunk))
     progress.stop()
     return len(pending)
+
+
+def _follow_vectors(store: Store) -> None:
+    """The catalogue's marks of which papers are embedded hold for one vector store. When the
+    settings point at another (a Chroma server, another collection), every paper is embedded
+    again there, once that store answers: a mistyped URL is an error, not a re-embedding."""
+    location = vectors_location(store.settings)
+    recorded = store.catalog.get_meta(VECTORS_KEY)
+    if recorded == location:
+        return
+    if recorded is not None:
+        store.vectors.count()  # raises a clear error when the new store cannot be reached
+        store.catalog.forget_embeddings()
+    store.catalog.set_meta(VECTORS_KEY, location)
 
 
 def needs_seeding(store: Store) -> bool:

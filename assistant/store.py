@@ -11,7 +11,9 @@ Readers take no lock: SQLite's WAL gives them a consistent snapshot while a writ
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder, SentenceTransformerEmbedder
 from assistant.errors import StoreError
 from assistant.progress import NoProgress, Progress
-from assistant.vectors import ChromaStore, VectorStore
+from assistant.vectors import COLLECTION, ChromaStore, VectorStore
 
 EMBEDDER_KEY = "embedder"
 DIM_KEY = "embedder_dim"
@@ -134,4 +136,25 @@ def open_store(settings: Settings, *, embedder: Embedder | None = None, vectors:
             f"the store in {settings.data_dir} was built with embedder {stored!r}, not {embedder.name!r}; "
             f"run `assistant reindex` to rebuild its vectors with {embedder.name!r} (or set the embedder back)"
         )
-    return Store(settings, catalog, vectors or ChromaStore(settings.vectors_path), embedder)
+    vectors = vectors or ChromaStore(settings.vectors_path, url=settings.chroma_url, name=collection_name(settings),
+                                     embedder=embedder.name, allow_new_embedder=allow_new_embedder)
+    return Store(settings, catalog, vectors, embedder)
+
+
+def vectors_location(settings: Settings) -> str:
+    """Where the vectors live, as recorded in the catalogue: the server (or "embedded") and
+    the collection."""
+    return f"{settings.chroma_url or 'embedded'} {collection_name(settings)}"
+
+
+def collection_name(settings: Settings) -> str:
+    """The vectors' collection: "passages" in the embedded store; on a server, the
+    `collection` setting, else one named after the data directory (its folder name and a hash
+    of its full path), so that every user and data directory gets its own."""
+    if settings.collection:
+        return settings.collection
+    if not settings.chroma_url:
+        return COLLECTION
+    path = str(settings.data_dir.expanduser().resolve())
+    folder = re.sub(r"[^A-Za-z0-9._-]+", "-", settings.data_dir.name).strip("-._")[:40]
+    return f"assistant-{folder or 'data'}-{hashlib.sha256(path.encode()).hexdigest()[:10]}"

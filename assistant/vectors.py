@@ -8,9 +8,12 @@ texts out makes a write about twice as fast (Chroma indexes stored texts for ful
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from assistant.errors import StoreError, storage_failure
 from assistant.offline import go_offline
@@ -51,11 +54,21 @@ ID_PAGE = 5000  # passage ids read or deleted per request
 
 
 class ChromaStore:
-    """Chroma `PersistentClient` in the data directory, cosine space, embeddings supplied by us
-    (Chroma's own embedding function is disabled: it would try to download a model)."""
+    """Chroma in cosine space, with embeddings supplied by us (Chroma's own embedding function
+    is disabled: it would try to download a model). Embedded in the data directory
+    (`PersistentClient`), or on a Chroma server (`HttpClient`) when `url` is given.
 
-    def __init__(self, path: Path) -> None:
+    The collection records the embedder that wrote it, so vectors from two embedders are never
+    mixed, also when several data directories share a server collection.
+    """
+
+    def __init__(self, path: Path, *, url: str | None = None, name: str = COLLECTION, embedder: str = "",
+                 allow_new_embedder: bool = False) -> None:
         self.path = path
+        self.url = url
+        self.name = name
+        self.embedder = embedder
+        self.allow_new_embedder = allow_new_embedder
         self._collection: Collection | None = None
 
     @property
@@ -66,11 +79,13 @@ class ChromaStore:
             from chromadb.config import Settings
             from chromadb.errors import ChromaError
 
+            metadata = {"embedder": self.embedder} if self.embedder else None
             try:
-                client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=True))
-                self._collection = client.get_or_create_collection(
-                    COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-                )
+                with self._guard():
+                    client = self._client(chromadb, Settings(anonymized_telemetry=False, allow_reset=True))
+                    collection = client.get_or_create_collection(
+                        self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}, metadata=metadata
+                    )
             except ChromaError as exc:
                 if storage_failure(exc, self.path.parent) is not None:
                     raise
@@ -79,22 +94,69 @@ class ChromaStore:
                     f"are not affected: move {self.path.name}/ aside (keep it until you are done) and run "
                     "`assistant reindex` to rebuild the vectors from the catalogue"
                 ) from exc
+            written_by = (collection.metadata or {}).get("embedder")
+            if written_by and self.embedder and written_by != self.embedder and not self.allow_new_embedder:
+                raise StoreError(
+                    f"the collection {self.name!r} in {self.where} holds vectors of embedder {written_by!r}, not "
+                    f"{self.embedder!r}; run `assistant reindex` to rebuild it with {self.embedder!r}, or use another "
+                    "--collection"
+                )
+            self._collection = collection
         return self._collection
+
+    @property
+    def where(self) -> str:
+        """The store as the user named it: the server's URL or the folder."""
+        return f"the Chroma server at {self.url}" if self.url else str(self.path)
+
+    def _client(self, chromadb: Any, settings: Any) -> Any:
+        if not self.url:
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise StoreError(f"--chroma-url {self.url!r} is not a server address: give http://HOST:PORT")
+        try:
+            return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
+                                       ssl=parts.scheme == "https", settings=settings)
+        except ValueError as exc:  # chromadb's word for "nothing answered"
+            raise StoreError(f"{self.where} cannot be reached ({exc}); start it with "
+                             "`chroma run --path DIR --port PORT`, or check --chroma-url") from exc
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A server that stops answering, or answers with an error, is one clear message
+        naming its URL (the embedded store's own failures are handled where they happen)."""
+        if not self.url:
+            yield
+            return
+        import httpx
+        from chromadb.errors import ChromaError
+
+        try:
+            yield
+        except (httpx.HTTPError, ConnectionError) as exc:
+            raise StoreError(f"{self.where} cannot be reached ({exc or type(exc).__name__}); start it with "
+                             "`chroma run --path DIR --port PORT`, or check --chroma-url. Nothing is lost: "
+                             "what was not written is written by the next ingest") from exc
+        except ChromaError as exc:
+            raise StoreError(f"{self.where} answered with an error: {exc}") from exc
 
     def replace(self, paper_ids: list[str], passages: list[Passage], embeddings: list[list[float]]) -> None:
         """Drop the papers' old passages and add the new ones (upsert alone would leave stale
         windows behind when an abstract gets shorter)."""
         self.delete(paper_ids)
         if passages:
-            self.collection.add(
-                ids=[p.id for p in passages],
-                embeddings=embeddings,  # type: ignore[arg-type]
-                metadatas=[{"paper_id": p.paper_id} for p in passages],
-            )
+            with self._guard():
+                self.collection.add(
+                    ids=[p.id for p in passages],
+                    embeddings=embeddings,  # type: ignore[arg-type]
+                    metadatas=[{"paper_id": p.paper_id} for p in passages],
+                )
 
     def delete(self, paper_ids: list[str]) -> None:
         if paper_ids:
-            self.collection.delete(where={"paper_id": {"$in": paper_ids}})
+            with self._guard():
+                self.collection.delete(where={"paper_id": {"$in": paper_ids}})
 
     def query(self, embedding: list[float], n: int, paper_ids: set[str] | None = None) -> list[VectorHit]:
         """The `n` nearest passages, optionally only among the given papers' passages."""
@@ -102,10 +164,11 @@ class ChromaStore:
         if total == 0 or paper_ids == set():
             return []
         where = {"paper_id": {"$in": sorted(paper_ids)}} if paper_ids is not None else None
-        result = self.collection.query(
-            query_embeddings=[embedding], n_results=min(n, total), where=where,  # type: ignore[arg-type]
-            include=["distances", "metadatas"],
-        )
+        with self._guard():
+            result = self.collection.query(
+                query_embeddings=[embedding], n_results=min(n, total), where=where,  # type: ignore[arg-type]
+                include=["distances", "metadatas"],
+            )
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
@@ -115,23 +178,28 @@ class ChromaStore:
         ]
 
     def count(self) -> int:
-        return int(self.collection.count())
+        with self._guard():
+            return int(self.collection.count())
 
     def ids(self) -> set[str]:
         """Every passage id in the collection (read in pages, for large collections)."""
         found: set[str] = set()
         while True:
-            batch = self.collection.get(include=[], limit=ID_PAGE, offset=len(found))["ids"]
+            with self._guard():
+                batch = self.collection.get(include=[], limit=ID_PAGE, offset=len(found))["ids"]
             found.update(batch)
             if len(batch) < ID_PAGE:
                 return found
 
     def delete_ids(self, ids: list[str]) -> None:
         for start in range(0, len(ids), ID_PAGE):
-            self.collection.delete(ids=ids[start : start + ID_PAGE])
+            with self._guard():
+                self.collection.delete(ids=ids[start : start + ID_PAGE])
 
     def reset(self) -> None:
-        """Remove every vector (reindex): drop and recreate the collection."""
-        client = self.collection._client  # noqa: SLF001 - chromadb exposes no public handle
-        client.delete_collection(COLLECTION)
+        """Remove every vector (reindex): drop the collection; it is made again, recording the
+        current embedder, when next used."""
+        collection = self.collection
+        with self._guard():
+            collection._client.delete_collection(self.name)  # noqa: SLF001 - chromadb exposes no public handle
         self._collection = None

@@ -1,0 +1,67 @@
+"""Real servers for the scale-out tests, on 127.0.0.1 and free ports chosen at run time, with
+bounded waits for them to answer (polling, never a fixed sleep)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """A server process started from a command line, ready once `health` answers 200."""
+
+    def __init__(self, command: list[str], health: str, log: Path) -> None:
+        self.command = command
+        self.health = health
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.command[0]} exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.health, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.command[0]} did not answer {self.health} within {START_TIMEOUT_S:.0f} s")
+
+    def kill(self) -> None:
+        """Stop it the hard way, as a crash or a pulled cable would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def chroma_server(path: Path, port: int) -> Server:
+    """`chroma run` (the command that ships with chromadb), keeping its data in `path`."""
+    chroma = Path(sys.executable).parent / "chroma"
+    return Server([str(chroma), "run", "--path", str(path), "--port", str(port)],
+                  f"http://127.0.0.1:{port}/api/v2/heartbeat", path.parent / f"chroma-{port}.log")
