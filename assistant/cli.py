@@ -44,7 +44,8 @@ exit status: 0 done, 1 error, 2 usage error, 3 the collection does not cover the
 
 settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_MODEL, ASSISTANT_GPU_LAYERS,
 ASSISTANT_THREADS, ASSISTANT_CTX, ASSISTANT_PROMPTS_DIR, ASSISTANT_EMBEDDER,
-ASSISTANT_SEED_BUNDLED, ASSISTANT_CHROMA_URL, ASSISTANT_COLLECTION) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
+ASSISTANT_SEED_BUNDLED, ASSISTANT_CHROMA_URL, ASSISTANT_COLLECTION, ASSISTANT_LLM_URL,
+ASSISTANT_LLM_MODEL, ASSISTANT_LLM_GRAMMAR, ASSISTANT_LLM_TIMEOUT, ASSISTANT_LLM_API_KEY) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -69,6 +70,17 @@ def _common() -> argparse.ArgumentParser:
                        help="context window in tokens (default 2048)")
     model.add_argument("--prompts-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                        help="folder of prompt templates replacing the bundled ones")
+    model.add_argument("--llm-url", default=argparse.SUPPRESS, metavar="URL",
+                       help="generate on an OpenAI-compatible server (http://HOST:PORT/v1: llama.cpp, vLLM or a "
+                            "hosted API; key in ASSISTANT_LLM_API_KEY) instead of with --model")
+    model.add_argument("--llm-model", default=argparse.SUPPRESS, metavar="NAME",
+                       help="the model to ask for on that server (default: the first it lists)")
+    model.add_argument("--llm-grammar", default=argparse.SUPPRESS,
+                       choices=("auto", "grammar", "structured_outputs", "guided_grammar", "none"),
+                       help="how the citation grammar is sent: by the server's kind (auto, the default), as "
+                            "llama.cpp's grammar, vLLM's structured_outputs or older guided_grammar, or not at all")
+    model.add_argument("--llm-timeout", type=int, default=argparse.SUPPRESS, metavar="SECONDS",
+                       help="how long to wait for the server (default 120)")
     return common
 
 
@@ -159,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir", "chroma_url", "collection")
+SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir", "chroma_url", "collection",
+                 "llm_url", "llm_model", "llm_grammar", "llm_timeout")
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -24,7 +24,8 @@ from assistant.tuning import Tuning
 
 
 def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
-    resolve_model_path(settings.model)  # a wrong --model is reported before any indexing
+    if not settings.llm_url:
+        resolve_model_path(settings.model)  # a wrong --model is reported before any indexing
     session = Session(settings, open_ready(settings), tuning=tuning)
     session.model  # noqa: B018 - load the model before any work, for a prompt error
     return session

@@ -57,6 +57,17 @@ class Settings:
     # The server's collection for this data directory; None names it after the directory, so
     # several users' collections can share one server.
     collection: str | None = None
+    # An OpenAI-compatible server (http://HOST:PORT/v1) to generate with instead of `model`.
+    llm_url: str | None = None
+    # The model to ask for there; None takes the first one the server lists.
+    llm_model: str | None = None
+    # How the citation grammar is sent: auto (by the server's kind), grammar (llama.cpp),
+    # structured_outputs (vLLM), guided_grammar (older vLLM) or none (verification alone).
+    llm_grammar: str = "auto"
+    # Seconds to wait for the server to answer (or for the next piece of a streamed answer).
+    llm_timeout: int = 120
+    # The server's API key, if it wants one (best given as ASSISTANT_LLM_API_KEY).
+    llm_api_key: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def catalog_path(self) -> Path:

@@ -99,8 +99,15 @@ class Session:
     @property
     def model(self) -> ChatModel:
         if self._model is None:
-            self._model = load_model(self.settings.model, n_ctx=self.settings.ctx,
-                                     n_threads=self.settings.threads or None, n_gpu_layers=self.settings.gpu_layers)
+            if self.settings.llm_url:
+                from assistant.llm_server import ServerModel
+
+                self._model = ServerModel(self.settings.llm_url, self.settings.llm_model, n_ctx=self.settings.ctx,
+                                          grammar=self.settings.llm_grammar, api_key=self.settings.llm_api_key,
+                                          timeout=self.settings.llm_timeout)
+            else:
+                self._model = load_model(self.settings.model, n_ctx=self.settings.ctx,
+                                         n_threads=self.settings.threads or None, n_gpu_layers=self.settings.gpu_layers)
         return self._model
 
     def load_model(self) -> str:

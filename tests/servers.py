@@ -65,3 +65,10 @@ def chroma_server(path: Path, port: int) -> Server:
     chroma = Path(sys.executable).parent / "chroma"
     return Server([str(chroma), "run", "--path", str(path), "--port", str(port)],
                   f"http://127.0.0.1:{port}/api/v2/heartbeat", path.parent / f"chroma-{port}.log")
+
+
+def llama_server(model: Path, port: int, log_dir: Path) -> Server:
+    """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`) on `model`."""
+    return Server([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+                   "--port", str(port), "--n_ctx", "2048"],
+                  f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-{port}.log")

@@ -165,10 +165,12 @@ class AssistantApp(App[None]):
     def model_failed(self, reason: str) -> None:
         """A lasting panel that says what is wrong and what to do; asking is off until restart."""
         self.query_one(StatusBar).model = "no model"
+        fix = ("start the model server, or start again with another --llm-url (or none, for the bundled model)"
+               if self.settings.llm_url else "start again with --model PATH.gguf pointing to a GGUF file, "
+               "or without --model to use the bundled one")
         self.show_error(f"Cannot load the model: {reason}\n"
-                        "Asking is off. Browsing papers (ctrl+b) and saved conversations (ctrl+o) still work. "
-                        "To ask, quit (ctrl+q) and start again with --model PATH.gguf pointing to a GGUF file, "
-                        "or without --model to use the bundled one.")
+                        f"Asking is off. Browsing papers (ctrl+b) and saved conversations (ctrl+o) still work. "
+                        f"To ask, quit (ctrl+q) and {fix}.")
         box = self.query_one("#question", Input)
         box.placeholder = "Asking is off: the model could not be loaded (see above)"
         box.disabled = True
