@@ -15,6 +15,7 @@ from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, user_error
 from assistant.inert import inert
 from assistant.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
+from assistant.llm_server import GRAMMAR_STYLES
 
 if TYPE_CHECKING:
     from assistant.store import Store
@@ -76,7 +77,7 @@ def _common() -> argparse.ArgumentParser:
     model.add_argument("--llm-model", default=argparse.SUPPRESS, metavar="NAME",
                        help="the model to ask for on that server (default: the first it lists)")
     model.add_argument("--llm-grammar", default=argparse.SUPPRESS,
-                       choices=("auto", "grammar", "structured_outputs", "guided_grammar", "none"),
+                       choices=GRAMMAR_STYLES,
                        help="how the citation grammar is sent: by the server's kind (auto, the default), as "
                             "llama.cpp's grammar, vLLM's structured_outputs or older guided_grammar, or not at all")
     model.add_argument("--llm-timeout", type=int, default=argparse.SUPPRESS, metavar="SECONDS",

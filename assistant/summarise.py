@@ -1,5 +1,6 @@
-"""Summaries: one paper (TL;DR + key findings) and a topic across papers. Same rules as answers: every sentence cites a source and is
-verified; what the model cannot say faithfully is quoted from the abstracts instead.
+"""Summaries: one paper (TL;DR + key findings) and a topic across papers. Same rules as
+answers: every sentence cites a source and is verified; what the model cannot say faithfully
+is quoted from the abstracts instead.
 """
 
 from __future__ import annotations
@@ -35,21 +36,25 @@ def central_sentences(embedder: Embedder, papers: list[Paper]) -> list[str]:
     there is one, else the sentence sharing the most words with the title, and among equals
     the one closest in meaning to the title. Only those ties are embedded, in one call for all
     the papers, so a page of papers costs a fraction of a second."""
-    chosen: list[str | None] = []
+    chosen: dict[int, str] = {}
     ties: dict[int, list[str]] = {}
     for i, paper in enumerate(papers):
         sentences = split_sentences(paper.abstract) or [paper.title]
         stated = next((s for s in sentences if _CONTRIBUTION.search(s)), None)
+        if stated is not None:
+            chosen[i] = stated
+            continue
         title = stems(paper.title)
         overlap = [len(title & stems(s)) for s in sentences]
         best = [s for s, n in zip(sentences, overlap) if n == max(overlap)]
-        chosen.append(stated or (best[0] if len(best) == 1 else None))
-        if chosen[-1] is None:
+        if len(best) == 1:
+            chosen[i] = best[0]
+        else:
             ties[i] = best
     embedder.embed_queries([t for i, best in ties.items() for t in [papers[i].title, *best]])  # one batch, cached
     for i, best in ties.items():
         chosen[i] = best[int(np.argmax(cosine_matrix(embedder, [papers[i].title], best)[0]))]
-    return [s for s in chosen if s is not None]
+    return [chosen[i] for i in range(len(papers))]
 
 
 def key_findings(sentences: list[str], limit: int) -> list[str]:

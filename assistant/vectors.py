@@ -119,8 +119,11 @@ class ChromaStore:
             return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
                                        ssl=parts.scheme == "https", settings=settings)
         except ValueError as exc:  # chromadb's word for "nothing answered"
-            raise StoreError(f"{self.where} cannot be reached ({exc}); start it with "
-                             "`chroma run --path DIR --port PORT`, or check --chroma-url") from exc
+            raise self._unreachable(exc) from exc
+
+    def _unreachable(self, exc: BaseException, more: str = "") -> StoreError:
+        return StoreError(f"{self.where} cannot be reached ({exc or type(exc).__name__}); start it with "
+                          f"`chroma run --path DIR --port PORT`, or check --chroma-url{'. ' + more if more else ''}")
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -135,9 +138,7 @@ class ChromaStore:
         try:
             yield
         except (httpx.HTTPError, ConnectionError) as exc:
-            raise StoreError(f"{self.where} cannot be reached ({exc or type(exc).__name__}); start it with "
-                             "`chroma run --path DIR --port PORT`, or check --chroma-url. Nothing is lost: "
-                             "what was not written is written by the next ingest") from exc
+            raise self._unreachable(exc, "Nothing is lost: what was not written is written by the next ingest") from exc
         except ChromaError as exc:
             raise StoreError(f"{self.where} answered with an error: {exc}") from exc
 
