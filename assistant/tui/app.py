@@ -9,7 +9,6 @@ escape, a new chat, opening another conversation or quitting) is the one way an 
 from __future__ import annotations
 
 import inspect
-import re
 import time
 from collections.abc import Callable
 from functools import partial
@@ -27,7 +26,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 from assistant import present
 from assistant.answer import Turn
 from assistant.config import Settings
-from assistant.conversations import UNFINISHED, SavedTurn, to_markdown
+from assistant.conversations import SavedTurn, to_markdown
 from assistant.errors import AssistantError, user_error
 from assistant.grounded import Result, Stage
 from assistant.limits import check_question
@@ -36,9 +35,9 @@ from assistant.session import Session, StageListener, Stream
 from assistant.store import Store
 from assistant.tui.commands import AssistantCommands
 from assistant.tui.jobs import AppClosed, Job, ProgressAdapter
-from assistant.tui.render import cited_sentences
+from assistant.tui.navigation import Navigation
 from assistant.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
-from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, SourceChosen, StatusBar
+from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, StatusBar
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
 # Actions that change the chat: off while another screen (paper, browser, help) is on top.
@@ -70,7 +69,7 @@ class ChatScreen(Screen[None]):
             box.focus()
 
 
-class AssistantApp(App[None]):
+class AssistantApp(Navigation, App[None]):
     TITLE = "assistant"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {AssistantCommands}
@@ -407,97 +406,6 @@ class AssistantApp(App[None]):
         assert block.result is not None
         self.copy_to_clipboard(to_markdown(block.question, [SavedTurn(block.question, "", block.result)]))
         self.notify("Copied the last answer and its sources.")
-
-    # -- papers ---------------------------------------------------------------------------------
-    def on_source_chosen(self, event: SourceChosen) -> None:
-        source = next((s for s in event.result.get("sources", []) if s["number"] == event.number), None)
-        if source is not None:
-            self.open_paper(source["id"], cited_sentences(event.result, event.number))
-
-    def open_paper(self, paper_id: str, highlight: list[str] | None = None) -> None:
-        paper = self.session.paper(paper_id) if self.session else None
-        if paper is None:
-            self.notify("That paper is no longer in the collection.", severity="warning")
-            return
-
-        def chosen(action: str | None) -> None:
-            if action == "summarise" and self.can_ask():
-                title = f"Summarise: {paper.title}"
-                self.start_job(title, "paper", lambda s, on_stage: s.summarise_paper(paper.id, on_stage), label="Summary")
-            elif action == "ask":
-                self.scope = {paper.id}
-                scope = self.query_one("#scope", Static)
-                scope.update(Text(f"ctrl+x: whole collection · Asking about: {paper.title}"))
-                scope.display = True
-                self.refresh_bindings()
-
-        self.push_screen(PaperScreen(paper, highlight), chosen)
-
-    def action_clear_scope(self) -> None:
-        self.scope = None
-        self.query_one("#scope").display = False
-        self.refresh_bindings()
-
-    def action_browse(self) -> None:
-        if self.session is None:
-            self.notify("Still getting ready; the papers will be here in a moment.", severity="warning")
-            return
-
-        def chosen(paper_id: str | None) -> None:
-            if paper_id:
-                self.open_paper(paper_id)
-
-        self.push_screen(BrowserScreen(self.session.papers()), chosen)
-
-    # -- conversations ----------------------------------------------------------------------------
-    def action_new_chat(self) -> None:
-        self.cancel_job()
-        self.conversation, self.history = None, []
-        self.action_clear_scope()
-        self.query_one("#chat", VerticalScroll).remove_children()
-        box = self.query_one("#question", Input)
-        if not box.disabled:
-            box.focus()
-
-    def action_conversations(self) -> None:
-        def chosen(conversation: int | None) -> None:
-            if conversation is not None:
-                self.call_later(self.load_conversation, conversation)
-
-        self.push_screen(ConversationsScreen(self.conversations, self.conversation_deleted), chosen)
-
-    def conversation_deleted(self, conversation: int) -> None:
-        """Deleting the open conversation starts a fresh one."""
-        if conversation == self.conversation:
-            self.action_new_chat()
-
-    async def load_conversation(self, conversation: int) -> None:
-        self.action_new_chat()
-        self.conversation = conversation
-        chat = self.query_one("#chat", VerticalScroll)
-        for turn in self.conversations.turns(conversation):
-            block = AnswerBlock(turn.question, label="You" if turn.kind == "answer" else "Summary")
-            await chat.mount(block)
-            if not turn.complete:
-                await block.show_stopped(UNFINISHED)
-                continue
-            await block.show_result(turn.result)
-            if turn.kind == "answer":
-                self.history.append(Turn(turn.question, turn.answer))
-        chat.scroll_end(animate=False)
-        self.notify(f"Opened “{self.conversations.title(conversation)}”.")
-
-    def action_export(self) -> None:
-        if self.conversation is None:
-            self.notify("Nothing to export yet: ask a question first.", severity="warning")
-            return
-        title = self.conversations.title(self.conversation)
-        slug = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:50] or "conversation"
-        folder = self.settings.data_dir / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{slug}-{self.conversation}.md"
-        path.write_text(to_markdown(title, self.conversations.turns(self.conversation)), encoding="utf-8")
-        self.notify(f"Saved to {path}", title="Exported", timeout=10)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -1,0 +1,129 @@
+"""The chat's ways around the collection and its history: opening papers (from a citation or
+the browser), asking about one paper, and starting, opening and exporting conversations.
+
+A mixin of `AssistantApp`, kept apart so that the app module holds the asking itself. Its
+methods are typed with the app as `self`, which mypy accepts only with the check below off."""
+# mypy: disable-error-code="misc"
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from assistant.answer import Turn
+from assistant.config import Settings
+from assistant.conversations import UNFINISHED, ConversationStore, to_markdown
+from assistant.session import Session
+from assistant.tui.render import cited_sentences
+from assistant.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
+from assistant.tui.widgets import AnswerBlock, SourceChosen
+
+if TYPE_CHECKING:
+    from assistant.tui.app import AssistantApp
+
+
+class Navigation:
+    """Papers and conversations; `self` is always the `AssistantApp` that mixes this in."""
+
+    # the chat's state these share with the app (set in `AssistantApp.__init__`)
+    settings: Settings
+    session: Session | None
+    conversations: ConversationStore
+    conversation: int | None
+    history: list[Turn]
+    scope: set[str] | None
+
+    # -- papers ---------------------------------------------------------------------------------
+    def on_source_chosen(self: AssistantApp, event: SourceChosen) -> None:
+        source = next((s for s in event.result.get("sources", []) if s["number"] == event.number), None)
+        if source is not None:
+            self.open_paper(source["id"], cited_sentences(event.result, event.number))
+
+    def open_paper(self: AssistantApp, paper_id: str, highlight: list[str] | None = None) -> None:
+        paper = self.session.paper(paper_id) if self.session else None
+        if paper is None:
+            self.notify("That paper is no longer in the collection.", severity="warning")
+            return
+
+        def chosen(action: str | None) -> None:
+            if action == "summarise" and self.can_ask():
+                title = f"Summarise: {paper.title}"
+                self.start_job(title, "paper", lambda s, on_stage: s.summarise_paper(paper.id, on_stage), label="Summary")
+            elif action == "ask":
+                self.scope = {paper.id}
+                scope = self.query_one("#scope", Static)
+                scope.update(Text(f"ctrl+x: whole collection · Asking about: {paper.title}"))
+                scope.display = True
+                self.refresh_bindings()
+
+        self.push_screen(PaperScreen(paper, highlight), chosen)
+
+    def action_clear_scope(self: AssistantApp) -> None:
+        self.scope = None
+        self.query_one("#scope").display = False
+        self.refresh_bindings()
+
+    def action_browse(self: AssistantApp) -> None:
+        if self.session is None:
+            self.notify("Still getting ready; the papers will be here in a moment.", severity="warning")
+            return
+
+        def chosen(paper_id: str | None) -> None:
+            if paper_id:
+                self.open_paper(paper_id)
+
+        self.push_screen(BrowserScreen(self.session.papers()), chosen)
+
+    # -- conversations ----------------------------------------------------------------------------
+    def action_new_chat(self: AssistantApp) -> None:
+        self.cancel_job()
+        self.conversation, self.history = None, []
+        self.action_clear_scope()
+        self.query_one("#chat", VerticalScroll).remove_children()
+        box = self.query_one("#question", Input)
+        if not box.disabled:
+            box.focus()
+
+    def action_conversations(self: AssistantApp) -> None:
+        def chosen(conversation: int | None) -> None:
+            if conversation is not None:
+                self.call_later(self.load_conversation, conversation)
+
+        self.push_screen(ConversationsScreen(self.conversations, self.conversation_deleted), chosen)
+
+    def conversation_deleted(self: AssistantApp, conversation: int) -> None:
+        """Deleting the open conversation starts a fresh one."""
+        if conversation == self.conversation:
+            self.action_new_chat()
+
+    async def load_conversation(self: AssistantApp, conversation: int) -> None:
+        self.action_new_chat()
+        self.conversation = conversation
+        chat = self.query_one("#chat", VerticalScroll)
+        for turn in self.conversations.turns(conversation):
+            block = AnswerBlock(turn.question, label="You" if turn.kind == "answer" else "Summary")
+            await chat.mount(block)
+            if not turn.complete:
+                await block.show_stopped(UNFINISHED)
+                continue
+            await block.show_result(turn.result)
+            if turn.kind == "answer":
+                self.history.append(Turn(turn.question, turn.answer))
+        chat.scroll_end(animate=False)
+        self.notify(f"Opened “{self.conversations.title(conversation)}”.")
+
+    def action_export(self: AssistantApp) -> None:
+        if self.conversation is None:
+            self.notify("Nothing to export yet: ask a question first.", severity="warning")
+            return
+        title = self.conversations.title(self.conversation)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:50] or "conversation"
+        folder = self.settings.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{slug}-{self.conversation}.md"
+        path.write_text(to_markdown(title, self.conversations.turns(self.conversation)), encoding="utf-8")
+        self.notify(f"Saved to {path}", title="Exported", timeout=10)
