@@ -2,6 +2,7 @@
 warm search with the vectors on a Chroma server against the embedded store.
 
     python scripts/scale_out_bench.py --data-dir DIR [--clients 1 4 8] [--searches 50]
+        [--llama-server PATH/TO/llama-server --parallel 4]
 
 DIR is an indexed data directory (a large one, such as the benchmark's 10,000-paper
 synthetic collection, for the search figures). Its vectors are copied to a temporary Chroma
@@ -28,7 +29,7 @@ from assistant.llm import bundled_model_path  # noqa: E402
 from assistant.retrieve import search  # noqa: E402
 from assistant.store import open_store  # noqa: E402
 from assistant.tuning import Tuning  # noqa: E402
-from tests.servers import chroma_server, free_port, llama_server  # noqa: E402
+from tests.servers import Server, chroma_server, free_port, llama_cpp_server, llama_server  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval" / "dev.jsonl"
 
@@ -87,6 +88,12 @@ def copy_vectors(data_dir: Path, url: str) -> Settings:
         offset += len(page["ids"])
 
 
+def report_row(where: str, figures: dict[str, float]) -> dict[str, object]:
+    row = {"where": where, **figures}
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -97,6 +104,9 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--searches", type=int, default=50)
+    parser.add_argument("--llama-server", type=Path, help="also measure llama.cpp's llama-server binary")
+    parser.add_argument("--parallel", type=int, nargs="+", default=[4], help="llama-server's slot counts")
+    parser.add_argument("--skip-in-process", action="store_true")
     parser.add_argument("--skip-llm", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
@@ -116,20 +126,25 @@ def main() -> int:
                                for name, t in (("embedded", embedded), ("chroma server", on_server))}
         print(json.dumps(report["search_ms"]), flush=True)
     if not args.skip_llm:
-        model = llama_server(bundled_model_path(), free_port(), work)
-        model.command += ["--n_threads", str(os.cpu_count() or 1)]
-        model.start()
-        url = model.health.removesuffix("/models")
         rows = []
-        try:
+        if not args.skip_in_process:
             for clients in args.clients:
-                asked = questions(clients)
-                for where, extra in (("in-process", []), ("llama_cpp.server", ["--llm-url", url])):
-                    row = {"where": where, **concurrent_asks(args.data_dir, asked, extra)}
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
-        finally:
-            model.stop()
+                rows.append(report_row("in-process", concurrent_asks(args.data_dir, questions(clients), [])))
+        python_server = llama_server(bundled_model_path(), free_port(), work)
+        python_server.command += ["--n_threads", str(os.cpu_count() or 1)]
+        servers: list[tuple[str, Server]] = [("llama_cpp.server", python_server)]
+        if args.llama_server:
+            servers += [(f"llama-server --parallel {n}", llama_cpp_server(args.llama_server, bundled_model_path(),
+                                                                          free_port(), work, n))
+                        for n in args.parallel]
+        for where, server in servers:
+            server.start()
+            url = server.health.removesuffix("/models")
+            try:
+                for clients in args.clients:
+                    rows.append(report_row(where, concurrent_asks(args.data_dir, questions(clients), ["--llm-url", url])))
+            finally:
+                server.stop()
         report["concurrent_asks"] = rows
     (work / "scale-out.json").write_text(json.dumps(report, indent=2))
     print(f"written to {work / 'scale-out.json'}")

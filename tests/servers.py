@@ -74,3 +74,11 @@ def llama_server(model: Path, port: int, log_dir: Path) -> Server:
     return Server([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
                    "--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False"],
                   f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-{port}.log")
+
+
+def llama_cpp_server(binary: Path, model: Path, port: int, log_dir: Path, parallel: int, slot_ctx: int = 2048) -> Server:
+    """llama.cpp's own `llama-server` with `parallel` slots of `slot_ctx` tokens each, which
+    batches the questions it holds together."""
+    return Server([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+                   "-c", str(slot_ctx * parallel), "--parallel", str(parallel)],
+                  f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-server-{port}.log")

@@ -1,11 +1,16 @@
 """Generation on a real OpenAI-compatible server (`python -m llama_cpp.server` with the bundled
 model, on a free loopback port): cited answers and a chat turn through the same pipeline, the
 grammar sent with the request, the server's token counts, and clear errors when the server is
-down, too slow, failing, or killed half-way through an answer."""
+down, too slow, failing, or killed half-way through an answer.
+
+The same tests also run against llama.cpp's own `llama-server` where one is installed (on the
+PATH, or named by ASSISTANT_TEST_LLAMA_SERVER); pip does not ship it."""
 
 from __future__ import annotations
 
 import http.server
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,16 +28,28 @@ from assistant.llm_server import ServerModel, estimate_tokens
 from assistant.session import Stream
 from assistant.store import Store
 from assistant.tui.app import AssistantApp
-from tests.servers import Server, free_port, llama_server
+from tests.servers import Server, free_port, llama_cpp_server, llama_server
 from tests.test_tui import ask as ask_in_chat
 
 pytestmark = pytest.mark.slow  # a real model answers on the server
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA"
 
 
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = llama_server(bundled_model_path(), free_port(), tmp_path_factory.mktemp("llama"))
+def installed_llama_server() -> Path | None:
+    found = os.environ.get("ASSISTANT_TEST_LLAMA_SERVER") or shutil.which("llama-server")
+    return Path(found) if found else None
+
+
+@pytest.fixture(scope="module", params=["llama_cpp.server", "llama-server"])
+def shared_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    logs = tmp_path_factory.mktemp("llama")
+    if request.param == "llama_cpp.server":
+        started = llama_server(bundled_model_path(), free_port(), logs)
+    else:
+        binary = installed_llama_server()
+        if binary is None:
+            pytest.skip("llama.cpp's llama-server is not installed")
+        started = llama_cpp_server(binary, bundled_model_path(), free_port(), logs, parallel=2)
     started.start()
     yield started
     started.stop()
@@ -44,7 +61,7 @@ def url_of(server: Server) -> str:
 
 def test_a_cited_answer_through_the_server(shared_server: Server, sample_store: Store) -> None:
     model = ServerModel(url_of(shared_server))
-    assert model.grammar_style == "grammar"  # llama-cpp-python's server takes llama.cpp's grammar field
+    assert model.grammar_style == "grammar"  # both llama.cpp servers take its grammar field
     result = Stream(ask(Context(sample_store, model), QUESTION)).result
     assert result.status == "answered" and result.cited_sources()
     assert all(c.supported and c.citations for c in result.claims)
