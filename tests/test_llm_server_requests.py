@@ -1,0 +1,109 @@
+"""What the assistant sends to servers that cannot run here: vLLM (a GPU server) and a hosted
+OpenAI-compatible API. A small recording server plays their parts: their model list (whose
+`owned_by` tells the kind), vLLM's tokenize endpoint, and a streamed chat completion. The
+llama.cpp servers are tested for real in test_llm_server.py."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistant.llm import Sampling
+from assistant.llm_server import ServerModel, estimate_tokens
+
+GRAMMAR = 'root ::= "yes" | "no"'
+CONSTRAINT_FIELDS = {"grammar", "structured_outputs", "guided_grammar", "repeat_penalty", "repetition_penalty"}
+
+
+class Recording(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible server of kind `owner` that answers "yes" and keeps each request."""
+
+    owner = "vllm"
+    requests: list[dict[str, Any]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        if self.path != "/v1/models":
+            return self.reply(404, {"error": {"message": "not found"}})
+        self.reply(200, {"object": "list", "data": [{"id": "served", "object": "model", "created": 0,
+                                                     "owned_by": self.owner}]})
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/tokenize" and self.owner == "vllm":
+            if "prompt" not in body:  # vLLM validates the body: llama-server's shape is refused
+                return self.reply(400, {"error": {"message": "field required: prompt"}})
+            return self.reply(200, {"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": [1]})
+        if self.path != "/v1/chat/completions":
+            return self.reply(404, {"error": {"message": "not found"}})
+        type(self).requests.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for delta, finish in (({"content": "yes"}, None), ({}, "stop")):
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "served",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def reply(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(owner: str) -> tuple[str, list[dict[str, Any]]]:
+        handler = type("Handler", (Recording,), {"owner": owner, "requests": []})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/v1", handler.requests
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def answer(model: ServerModel) -> str:
+    messages = [{"role": "user", "content": "Is it?"}]
+    return "".join(model.stream(messages, Sampling(max_tokens=8, grammar=GRAMMAR, repeat_penalty=1.3)))
+
+
+@pytest.mark.parametrize(("setting", "field", "sent"), [
+    ("auto", "structured_outputs", {"grammar": GRAMMAR}),  # vLLM 0.12 and later
+    ("guided_grammar", "guided_grammar", GRAMMAR),  # older vLLM
+])
+def test_vllm_gets_the_grammar_in_its_own_field(serve: Any, setting: str, field: str, sent: object) -> None:
+    url, requests = serve("vllm")
+    model = ServerModel(url, grammar=setting)
+    assert answer(model) == "yes"
+    body = requests[-1]
+    assert body[field] == sent and body["model"] == "served" and body["stream"] is True
+    assert body["repetition_penalty"] == 1.3  # vLLM's name for the sampling penalty
+    assert CONSTRAINT_FIELDS & body.keys() == {field, "repetition_penalty"}
+    # tokens are counted by vLLM's tokenize endpoint, in its request shape
+    assert model.count_tokens("three words here") == 3
+
+
+def test_a_hosted_api_gets_only_openai_fields(serve: Any) -> None:
+    url, requests = serve("openai")
+    model = ServerModel(url)
+    assert model.grammar_style == "none"
+    assert answer(model) == "yes"
+    assert not CONSTRAINT_FIELDS & requests[-1].keys()  # a hosted API may refuse fields it does not know
+    text = "No tokenize endpoint here, so the count is a high estimate."
+    assert model.count_tokens(text) == estimate_tokens(text)
