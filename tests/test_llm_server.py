@@ -28,6 +28,7 @@ from assistant.llm_server import ServerModel, estimate_tokens
 from assistant.session import Stream
 from assistant.store import Store
 from assistant.tui.app import AssistantApp
+from assistant.tui.widgets import StatusBar
 from tests.servers import Server, free_port, llama_cpp_server, llama_server
 from tests.test_tui import ask as ask_in_chat
 
@@ -94,6 +95,9 @@ async def test_a_chat_turn_with_the_model_on_a_server(shared_server: Server, sam
         block = await ask_in_chat(app, pilot, QUESTION)
         assert block.result["status"] == "answered"
         assert "(cite:1)" in block.query_one(".answer", Markdown).source
+        # the status bar names the served file and the server, not the file's whole path
+        where = url_of(shared_server).removeprefix("http://").removesuffix("/v1")
+        assert app.query_one(StatusBar).model == f"{bundled_model_path().name} on {where}"
 
 
 def test_a_server_killed_mid_answer_leaves_no_answer(sample_store: Store, tmp_path: Path) -> None:
