@@ -25,7 +25,7 @@ from assistant.grounded import (Result, Section, Stage, citation_grammar, eviden
                                 verify_then_fill)
 from assistant.llm import ChatModel, Sampling
 from assistant.papers import STEM, names_in, quantities_in, split_sentences, stems
-from assistant.plan import Plan, is_follow_up, plan
+from assistant.plan import Plan, is_follow_up, plan, refers_back
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
 from assistant.store import Store
@@ -84,12 +84,25 @@ def ranked_evidence(ctx: Context, query: str, sources: list[Source], quantity: b
 
 
 def _acceptable_rewrite(rewritten: str, question: str, last: Turn, common_zipf: float) -> bool:
-    """The rewrite keeps the follow-up's words and adds no rare word from outside the last exchange."""
-    if not rewritten or len(rewritten) > 300 or not stems(rewritten) & stems(question):
+    """The rewrite is a question, keeps the follow-up's words, takes something from the last
+    exchange and adds no rare word from outside it (a small model may answer instead, repeat
+    the follow-up as it was, or invent a context)."""
+    if not rewritten.endswith("?") or len(rewritten) > 300 or not stems(rewritten) & stems(question):
+        return False
+    if not (stems(rewritten) - stems(question)) & stems(f"{last.question} {last.answer}"):
         return False
     allowed = stems(f"{question} {last.question} {last.answer}")
     added = [w for w in re.findall(r"[^\W\d_]+", rewritten) if w.casefold()[:STEM] not in allowed and len(w) > 2]
     return all(english_zipf(w) >= common_zipf for w in added)
+
+
+def _names_new_topic(ctx: Context, question: str, last: Turn) -> bool:
+    """Whether a short question names something the collection has and the last exchange did
+    not ("What is the reversal curse?" after a question on Vary-toy): a new question, which a
+    rewrite or the last question would only pull off its topic."""
+    said = stems(f"{last.question} {last.answer}")
+    named = distinctive_words(ctx.store.catalog, question, ctx.tuning)
+    return any(count and word[:STEM] not in said for word, count in named.items())
 
 
 def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) -> Generator[str | Stage, None, str]:
@@ -98,6 +111,8 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
     if not history or not is_follow_up(question):
         return question
     last = history[-1]
+    if not refers_back(question) and _names_new_topic(ctx, question, last):
+        return question
     messages = ctx.prompt("rewrite").messages(history=f"User: {last.question}\nAssistant: {last.answer}",
                                               question=question)
     timings: dict[str, float] = {}

@@ -140,10 +140,17 @@ def plan(question: str, today: date | None = None) -> Plan:
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether a question needs the conversation to be understood."""
-    words = content_words(question)
-    if _OPENER.search(question) or len(words) <= 2:
+    """Whether a question may need the conversation to be understood: it refers back, or it
+    is too short to say much on its own ("Which datasets?")."""
+    return refers_back(question) or len(content_words(question)) <= 2
+
+
+def refers_back(question: str) -> bool:
+    """Whether the wording points at the conversation: an opener ("And on ChartQA?") or a
+    reference ("it", "the paper") with little named beside it."""
+    if _OPENER.search(question):
         return True
+    words = content_words(question)
     reference = _BACK_REFERENCE.search(question)
     if reference is None or len(words) > SHORT_QUESTION_WORDS:
         return False

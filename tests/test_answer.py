@@ -115,6 +115,41 @@ def test_four_turn_conversation_that_changes_topic_twice(sample_store: Store) ->
     assert last.shape == "metadata" and last.sources[0].paper.id == dino
 
 
+def test_a_short_question_on_a_new_topic_is_searched_as_written(sample_store: Store, real_model) -> None:
+    """Two words may be a follow-up ("Which datasets?") or a whole new question; one naming
+    what the collection has and the last exchange did not is not rewritten."""
+    history: list[Turn] = []
+    first = "What ANLS score does Vary-toy reach on DocVQA?"
+    result, _ = run(Context(sample_store, real_model), first)
+    history.append(Turn(first, result.text))
+    # the scripted rewrite would drag the last exchange's paper in, as SmolLM2 did
+    scripted = ScriptedModel("What is the reversal curse of Vary-toy?")
+    new_topic, _ = run(Context(sample_store, scripted), "What is the reversal curse?", history)
+    assert new_topic.standalone is None
+    assert not any("Follow-up question:" in m["content"] for call in scripted.calls for m in call)  # no rewrite asked
+    curse = set(sample_store.catalog.find("The Reversal Curse"))
+    assert curse & {s.paper.id for s in new_topic.sources}
+    # and with the real model writing the answer
+    answered, _ = run(Context(sample_store, real_model), "What is the reversal curse?", history)
+    assert answered.status == "answered" and curse & {s.paper.id for s in answered.sources}
+
+
+@pytest.mark.parametrize("rewrite", ["The benchmark is not available.", "Which benchmark?",
+                                     "Which benchmark does GPT-4 use?"])
+def test_a_rewrite_that_answers_repeats_or_invents_is_not_trusted(sample_store: Store, rewrite: str) -> None:
+    """A rewrite must be a question that takes something from the last exchange (and nothing
+    rare from elsewhere); otherwise the follow-up is searched beside the last question."""
+    last = Turn("What ANLS score does Vary-toy reach on DocVQA?", "Vary-toy reaches 65.6% ANLS on DocVQA. [1]")
+    result, _ = run(Context(sample_store, ScriptedModel(rewrite)), "Which benchmark?", [last])
+    assert result.standalone == f"{last.question} Which benchmark?"
+
+
+def test_a_rewrite_that_names_the_last_topic_is_used(sample_store: Store) -> None:
+    last = Turn("What ANLS score does Vary-toy reach on DocVQA?", "Vary-toy reaches 65.6% ANLS on DocVQA. [1]")
+    result, _ = run(Context(sample_store, ScriptedModel("Which benchmark does Vary-toy use?")), "Which benchmark?", [last])
+    assert result.standalone == "Which benchmark does Vary-toy use?"
+
+
 def test_metadata_is_answered_from_the_catalogue_without_the_model(sample_store: Store) -> None:
     model = ScriptedModel("This must never be shown. [1]")
     result, pieces = run(Context(sample_store, model), "How many authors are on the MUSCLE model update strategy paper?")

@@ -10,7 +10,7 @@ from wordfreq import zipf_frequency
 
 from assistant.evidence import Source
 from assistant.papers import Paper, names_in, quantities_in, split_sentences, stems
-from assistant.plan import is_follow_up, plan
+from assistant.plan import is_follow_up, plan, refers_back
 from assistant.retrieve import alternatives, term_coverage
 from assistant.store import Store
 from assistant.tuning import Tuning
@@ -184,3 +184,13 @@ def test_dates_in_the_question_become_filters(question: str, since: str | None, 
 ])
 def test_follow_up_detection(question: str, follows: bool) -> None:
     assert is_follow_up(question) is follows
+
+
+@pytest.mark.parametrize(("question", "refers"), [
+    ("And on ChartQA?", True),
+    ("How many authors does it have?", True),
+    ("What is the reversal curse?", False),  # short, so maybe a follow-up, but it points nowhere
+    ("Which datasets?", False),
+])
+def test_only_some_follow_ups_refer_back_in_their_wording(question: str, refers: bool) -> None:
+    assert is_follow_up(question) and refers_back(question) is refers
