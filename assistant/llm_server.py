@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from assistant.llm import ModelError, Sampling
@@ -39,7 +40,8 @@ class ServerModel:
         if grammar not in GRAMMAR_STYLES:
             raise ModelError(f"llm_grammar must be one of {', '.join(GRAMMAR_STYLES)}, not {grammar!r}")
         self.url = url.rstrip("/")
-        self.name = model or ""
+        self.served = model or ""  # the model's name on the server, sent with each request
+        self.name = self.served
         self.n_ctx = n_ctx
         self.timeout = timeout
         self._openai = openai
@@ -48,10 +50,11 @@ class ServerModel:
         listed = self._call(lambda: list(self._client.models.list().data))
         if model is None and not listed:
             raise ModelError(f"the model server at {self.url} lists no model: name one with --llm-model")
-        self.name = model or listed[0].id
+        self.served = model or listed[0].id
+        self.name = _shown(self.served)
         # the server's kind, from the model asked for or else the first listed (a llama.cpp
         # server answers for its one model whatever name is asked for)
-        chosen = next((m for m in listed if m.id == self.name), listed[0] if listed else None)
+        chosen = next((m for m in listed if m.id == self.served), listed[0] if listed else None)
         owner = str(getattr(chosen, "owned_by", "") or "")
         self.grammar_style = _STYLE_BY_OWNER.get(owner, "none") if grammar == "auto" else grammar
         self._counter: Callable[[str], int] | None = None
@@ -65,7 +68,7 @@ class ServerModel:
         if isinstance(exc, openai.AuthenticationError):
             return ModelError(f"{where} refused the API key (set ASSISTANT_LLM_API_KEY){during}")
         if isinstance(exc, openai.NotFoundError):
-            what = f"model {self.name!r}" if self.name else "model list"
+            what = f"model {self.served!r}" if self.served else "model list"
             return ModelError(f"{where} has no {what} or no chat endpoint "
                               f"(check --llm-model, and that --llm-url ends in /v1){during}")
         if isinstance(exc, openai.APIStatusError):
@@ -102,7 +105,7 @@ class ServerModel:
         candidates: list[tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str, Any]], int]]] = [
             (f"{root}/tokenize", lambda text: {"content": text}, lambda got: len(got["tokens"])),  # llama-server
             (f"{root}/extras/tokenize", lambda text: {"input": text}, lambda got: len(got["tokens"])),  # llama_cpp.server
-            (f"{root}/tokenize", lambda text: {"model": self.name, "prompt": text}, lambda got: int(got["count"])),  # vLLM
+            (f"{root}/tokenize", lambda text: {"model": self.served, "prompt": text}, lambda got: int(got["count"])),  # vLLM
         ]
         for endpoint, body, count in candidates:
             try:
@@ -139,7 +142,7 @@ class ServerModel:
         if self.grammar_style in _PENALTY_FIELD:
             extra[_PENALTY_FIELD[self.grammar_style]] = sampling.repeat_penalty
         chunks = self._call(lambda: self._client.chat.completions.create(
-            model=self.name, messages=messages, stream=True, max_tokens=sampling.max_tokens,  # type: ignore[arg-type]
+            model=self.served, messages=messages, stream=True, max_tokens=sampling.max_tokens,  # type: ignore[arg-type]
             temperature=sampling.temperature, top_p=sampling.top_p, seed=sampling.seed, extra_body=extra or None))
         finished = False
         try:
@@ -159,6 +162,12 @@ class ServerModel:
         if not finished:
             raise ModelError(f"the model server at {self.url} ended the answer without finishing it; "
                              "what it had written was not kept")
+
+
+def _shown(served: str) -> str:
+    """The name to show for a served model: llama.cpp servers name theirs by the path of its
+    file on the server, of which only the file's name means anything here."""
+    return PurePosixPath(served).name if served.startswith("/") or served.endswith(".gguf") else served
 
 
 def estimate_tokens(text: str) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
-from pathlib import PurePosixPath
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -113,13 +112,12 @@ class Session:
         return self._model
 
     def load_model(self) -> str:
-        """Load the model's weights now rather than on the first question; returns its name as
-        shown to the user (a served model's name and the server's address: llama.cpp servers
-        name their model by its file's whole path). Raises ModelError with what to do when the
+        """Load the model's weights now rather than on the first question; returns its name,
+        with the server's address for a served one. Raises ModelError with what to do when the
         file is missing or not a usable GGUF, or the server cannot be used."""
         self.model.count_tokens("warm up")
         if self.settings.llm_url:
-            return f"{PurePosixPath(self.model.name).name or self.model.name} on {urlsplit(self.settings.llm_url).netloc}"
+            return f"{self.model.name} on {urlsplit(self.settings.llm_url).netloc}"
         return self.model.name
 
     @property

@@ -63,6 +63,8 @@ def url_of(server: Server) -> str:
 def test_a_cited_answer_through_the_server(shared_server: Server, sample_store: Store) -> None:
     model = ServerModel(url_of(shared_server))
     assert model.grammar_style == "grammar"  # both llama.cpp servers take its grammar field
+    # they name the model by its file's path on the server: requests send it, the user sees the file
+    assert model.served.endswith(f"/{bundled_model_path().name}") and model.name == bundled_model_path().name
     result = Stream(ask(Context(sample_store, model), QUESTION)).result
     assert result.status == "answered" and result.cited_sources()
     assert all(c.supported and c.citations for c in result.claims)

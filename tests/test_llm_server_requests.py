@@ -93,6 +93,7 @@ def test_vllm_gets_the_grammar_in_its_own_field(serve: Any, setting: str, field:
     assert answer(model) == "yes"
     body = requests[-1]
     assert body[field] == sent and body["model"] == "served" and body["stream"] is True
+    assert model.name == "served"  # a name that is not a file's path is shown as it is
     assert body["repetition_penalty"] == 1.3  # vLLM's name for the sampling penalty
     assert CONSTRAINT_FIELDS & body.keys() == {field, "repetition_penalty"}
     # tokens are counted by vLLM's tokenize endpoint, in its request shape
