@@ -296,5 +296,7 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
         return Result(status="not_covered", closest=[hit.paper for hit in found.hits], **common)
     sections, sources, dropped, generated, tokens = yield from _SHAPES[shape.shape](ctx, shape, found, timings)
     timings["total"] = time.perf_counter() - started
+    if not sources:  # no passage was close enough to quote or cite: nothing to answer from
+        return Result(status="not_covered", closest=[hit.paper for hit in found.hits], **common)
     return renumber(Result(status="answered", sections=sections, sources=sources, dropped=dropped,
                            generated=generated, tokens=tokens, **common))

@@ -99,12 +99,15 @@ def choose(embedder: Embedder, query: str, paper: Paper, number: int, per_source
 
 def select_sources(embedder: Embedder, query: str, result: SearchResult, tuning: Tuning, *, max_sources: int,
                    per_source: int, cutoff: float, quantity: bool = False) -> list[Source]:
-    """Number the papers within `cutoff` similarity of the best hit and pick their evidence."""
+    """Number the papers within `cutoff` similarity of the best hit and pick their evidence.
+    Others must reach the coverage threshold; the best one always qualifies, as a question
+    covered below the threshold (by its distinctive words) is about it."""
     ranked = [hit for hit in result.hits if hit.similarity is not None]
     if not ranked:
         return []
     best = max(hit.similarity or 0.0 for hit in ranked)
-    chosen = [hit for hit in ranked if (hit.similarity or 0.0) >= max(result.threshold, best - cutoff)]
+    floor = max(min(result.threshold, best), best - cutoff)
+    chosen = [hit for hit in ranked if (hit.similarity or 0.0) >= floor]
     chosen = sorted(chosen, key=lambda hit: -(hit.similarity or 0.0))[:max_sources]
     return [choose(embedder, query, hit.paper, number, per_source, tuning, similarity=hit.similarity, quantity=quantity)
             for number, hit in enumerate(chosen, start=1)]

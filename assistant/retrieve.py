@@ -67,6 +67,7 @@ class SearchResult:
     term_coverage: float  # the most of the query's distinctive words one of the best papers uses
     absent_share: float  # the share of the query's distinctive words no paper uses at all
     tuning: Tuning
+    named: int = 0  # how many of the query's distinctive words some paper uses
 
     @property
     def threshold(self) -> float:
@@ -76,7 +77,10 @@ class SearchResult:
     def covered(self) -> bool:
         t, similarity = self.tuning, self.best_similarity
         if similarity < t.coverage_threshold:
-            return False
+            # a terse question ("What is the Vary-toy score on ChartQA?", a follow-up's rewrite)
+            # whose every distinctive word one of the best papers uses is less close in meaning
+            return (similarity >= t.named_similarity and self.named > 0 and self.absent_share == 0
+                    and self.term_coverage == 1.0)
         if self.absent_share >= t.max_absent_share and similarity < t.absent_ceiling:
             return False  # the topic's own words appear nowhere in the collection
         return similarity >= t.confident_similarity or self.term_coverage >= t.min_term_coverage
@@ -88,6 +92,7 @@ class SearchResult:
             "best_similarity": round(self.best_similarity, 4),
             "term_coverage": round(self.term_coverage, 4),
             "absent_share": round(self.absent_share, 4),
+            "named": self.named,
             "threshold": self.threshold,
             "hits": [hit.to_json() for hit in self.hits],
         }
@@ -140,4 +145,4 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:COVERAGE_HITS]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
-                        absent_share=absent, tuning=tuning)
+                        absent_share=absent, tuning=tuning, named=sum(count > 0 for count in wanted.values()))

@@ -27,6 +27,11 @@ class Tuning:
     # apart by their key terms: when the best paper uses less than this share of the
     # question's distinctive words, the similarity must reach `confident_similarity`.
     min_term_coverage: float = 0.35
+    # Below `coverage_threshold`, a question is still covered from this similarity when one of
+    # the best papers uses every distinctive word it has (at least one, none absent): terse
+    # follow-up rewrites score 0.32; off-topic questions sharing a rare word 0.29-0.34, but
+    # each with words no paper uses.
+    named_similarity: float = 0.30
     # Above this similarity a question is covered whatever its wording...
     confident_similarity: float = 0.54
     # ...unless this share of its distinctive words appears in no paper at all ("watermarks",

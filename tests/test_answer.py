@@ -134,6 +134,16 @@ def test_a_short_question_on_a_new_topic_is_searched_as_written(sample_store: St
     assert answered.status == "answered" and curse & {s.paper.id for s in answered.sources}
 
 
+def test_a_follow_up_is_answered_from_the_paper_of_the_last_exchange(sample_store: Store) -> None:
+    """The README's example: "And on ChartQA?" after a Vary-toy question, rewritten tersely."""
+    last = Turn("What ANLS score does Vary-toy reach on DocVQA?", "Vary-toy reaches 65.6% ANLS on DocVQA. [1]")
+    rewrite = "What is the Vary-toy score on ChartQA?"
+    result, _ = run(Context(sample_store, ScriptedModel(rewrite)), "And on ChartQA?", [last])
+    assert result.standalone == rewrite and result.status == "answered"
+    assert [s.paper.id for s in result.sources] == [vary_toy(sample_store).id]
+    assert all(claim.supported for claim in result.claims) and "ChartQA" in result.text
+
+
 @pytest.mark.parametrize("rewrite", ["The benchmark is not available.", "Which benchmark?",
                                      "Which benchmark does GPT-4 use?"])
 def test_a_rewrite_that_answers_repeats_or_invents_is_not_trusted(sample_store: Store, rewrite: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from assistant.catalog import fts_query
 from assistant.papers import make_passages
 from assistant.plan import plan
-from assistant.retrieve import search
+from assistant.retrieve import SearchResult, search
 from assistant.store import Store
 from assistant.tuning import Tuning
 
@@ -21,6 +21,11 @@ OFF_TOPIC = [
     "Who won the 2018 football world cup?",
     "How do I file my taxes as a freelancer in Germany?",
     "best hiking trails in the alps",
+    # each shares a rare word with the collection, but not its topic
+    "What is the best mamba snake antivenom?",
+    "How do I cure a curse in a fantasy novel?",
+    "What is the reversal of a mortgage?",
+    "Which sokoban levels are hardest for humans?",
 ]
 
 
@@ -43,6 +48,27 @@ def test_off_topic_questions_are_not_covered(sample_store: Store, question: str)
     result = search(sample_store, question, Tuning(), k=3)
     assert not result.covered
     assert len(result.hits) == 3  # the closest papers are still offered
+
+
+@pytest.mark.parametrize(("similarity", "named", "absent", "terms", "covered"), [
+    (0.32, 1, 0.0, 1.0, True),  # every distinctive word in one of the best papers
+    (0.32, 0, 0.0, 1.0, False),  # no distinctive word: nothing vouches for the topic
+    (0.32, 2, 0.5, 1.0, False),  # a word no paper uses
+    (0.32, 2, 0.0, 0.5, False),  # the words spread over papers
+    (0.28, 1, 0.0, 1.0, False),  # too far in meaning all the same
+])
+def test_a_terse_question_is_covered_by_its_distinctive_words(similarity: float, named: int, absent: float,
+                                                              terms: float, covered: bool) -> None:
+    result = SearchResult(query="q", hits=[], best_similarity=similarity, term_coverage=terms, absent_share=absent,
+                          tuning=Tuning(), named=named)
+    assert result.covered is covered
+
+
+def test_a_follow_ups_terse_rewrite_is_covered(sample_store: Store) -> None:
+    """SmolLM2 rewrites "And on ChartQA?" (after a Vary-toy question) in few words; the
+    passage is less close to it than the full question, but its names are all there."""
+    result = search(sample_store, "What is the Vary-toy score on ChartQA?", Tuning(), k=5)
+    assert result.best_similarity < Tuning().coverage_threshold and result.covered
 
 
 def test_each_hit_shows_its_best_passage_rebuilt_from_the_catalogue(sample_store: Store) -> None:
