@@ -58,7 +58,8 @@ class SearchResult:
     Covered means: the best passage is close in meaning to the query, and either very close
     or one of the best papers uses the query's distinctive words (either of
     two offered as alternatives). A near miss (same field,
-    absent topic) is close in meaning but names things no paper talks about.
+    absent topic) is close in meaning but names things no paper talks about. A terse query
+    may be less close when one of the best papers uses every distinctive word it has.
     """
 
     query: str
