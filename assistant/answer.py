@@ -87,11 +87,10 @@ def _acceptable_rewrite(rewritten: str, question: str, last: Turn, common_zipf: 
     """The rewrite is a question, keeps the follow-up's words, takes something from the last
     exchange and adds no rare word from outside it (a small model may answer instead, repeat
     the follow-up as it was, or invent a context)."""
-    if not rewritten.endswith("?") or len(rewritten) > 300 or not stems(rewritten) & stems(question):
+    written, asked, said = stems(rewritten), stems(question), stems(f"{last.question} {last.answer}")
+    if not rewritten.endswith("?") or len(rewritten) > 300 or not written & asked or not (written - asked) & said:
         return False
-    if not (stems(rewritten) - stems(question)) & stems(f"{last.question} {last.answer}"):
-        return False
-    allowed = stems(f"{question} {last.question} {last.answer}")
+    allowed = asked | said
     added = [w for w in re.findall(r"[^\W\d_]+", rewritten) if w.casefold()[:STEM] not in allowed and len(w) > 2]
     return all(english_zipf(w) >= common_zipf for w in added)
 

@@ -41,7 +41,6 @@ class ServerModel:
             raise ModelError(f"llm_grammar must be one of {', '.join(GRAMMAR_STYLES)}, not {grammar!r}")
         self.url = url.rstrip("/")
         self.served = model or ""  # the model's name on the server, sent with each request
-        self.name = self.served
         self.n_ctx = n_ctx
         self.timeout = timeout
         self._openai = openai

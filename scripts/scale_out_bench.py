@@ -29,7 +29,7 @@ from assistant.llm import bundled_model_path  # noqa: E402
 from assistant.retrieve import search  # noqa: E402
 from assistant.store import open_store  # noqa: E402
 from assistant.tuning import Tuning  # noqa: E402
-from tests.servers import Server, chroma_server, free_port, llama_cpp_server, llama_server  # noqa: E402
+from tests.servers import Server, chroma_server, free_port, llama_server, llama_server_binary  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval" / "dev.jsonl"
 
@@ -134,7 +134,7 @@ def main() -> int:
         python_server.command += ["--n_threads", str(os.cpu_count() or 1)]
         servers: list[tuple[str, Server]] = [("llama_cpp.server", python_server)]
         if args.llama_server:
-            servers += [(f"llama-server --parallel {n}", llama_cpp_server(args.llama_server, bundled_model_path(),
+            servers += [(f"llama-server --parallel {n}", llama_server_binary(args.llama_server, bundled_model_path(),
                                                                           free_port(), work, n))
                         for n in args.parallel]
         for where, server in servers:

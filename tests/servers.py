@@ -76,7 +76,8 @@ def llama_server(model: Path, port: int, log_dir: Path) -> Server:
                   f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-{port}.log")
 
 
-def llama_cpp_server(binary: Path, model: Path, port: int, log_dir: Path, parallel: int, slot_ctx: int = 2048) -> Server:
+def llama_server_binary(binary: Path, model: Path, port: int, log_dir: Path, parallel: int,
+                        slot_ctx: int = 2048) -> Server:
     """llama.cpp's own `llama-server` with `parallel` slots of `slot_ctx` tokens each, which
     batches the questions it holds together."""
     return Server([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),

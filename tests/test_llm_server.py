@@ -29,7 +29,7 @@ from assistant.session import Stream
 from assistant.store import Store
 from assistant.tui.app import AssistantApp
 from assistant.tui.widgets import StatusBar
-from tests.servers import Server, free_port, llama_cpp_server, llama_server
+from tests.servers import Server, free_port, llama_server, llama_server_binary
 from tests.test_tui import ask as ask_in_chat
 
 pytestmark = pytest.mark.slow  # a real model answers on the server
@@ -50,7 +50,7 @@ def shared_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         binary = installed_llama_server()
         if binary is None:
             pytest.skip("llama.cpp's llama-server is not installed")
-        started = llama_cpp_server(binary, bundled_model_path(), free_port(), logs, parallel=2)
+        started = llama_server_binary(binary, bundled_model_path(), free_port(), logs, parallel=2)
     started.start()
     yield started
     started.stop()
