@@ -199,5 +199,5 @@ def print_result(result: Result) -> None:
     footer = f"{result.timings.get('total', 0.0):.1f} s"
     if result.model:  # a digest quotes: no model wrote it
         speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
-        footer += f" · {result.tokens} tokens at {speed:.0f}/s · {escape(result.model)}"
+        footer += f" · {result.tokens} tokens at {speed:.0f}/s · {shown(result.model)}"
     err.print(f"[dim]{footer}[/]")

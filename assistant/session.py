@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.conversations import ConversationStore
 from assistant.grounded import Result, Stage
 from assistant.index import prepare
+from assistant.inert import inert
 from assistant.progress import Progress
 from assistant.llm import ChatModel, load_model
 from assistant.papers import Paper
@@ -116,9 +117,8 @@ class Session:
         with the server's address for a served one. Raises ModelError with what to do when the
         file is missing or not a usable GGUF, or the server cannot be used."""
         self.model.count_tokens("warm up")
-        if self.settings.llm_url:
-            return f"{self.model.name} on {urlsplit(self.settings.llm_url).netloc}"
-        return self.model.name
+        name = inert(self.model.name)  # a server's word, or a file's name: shown on the terminal
+        return f"{name} on {urlsplit(self.settings.llm_url).netloc}" if self.settings.llm_url else name
 
     @property
     def context(self) -> Context:

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from textual.visual import visualize
 
+from assistant.config import Settings
 from assistant.llm import Sampling
 from assistant.llm_server import ServerModel, estimate_tokens
+from assistant.session import Session
+from assistant.store import Store
+from assistant.tui.widgets import StatusBar
 
 GRAMMAR = 'root ::= "yes" | "no"'
 CONSTRAINT_FIELDS = {"grammar", "structured_outputs", "guided_grammar", "repeat_penalty", "repetition_penalty"}
@@ -24,12 +31,13 @@ class Recording(http.server.BaseHTTPRequestHandler):
     """An OpenAI-compatible server of kind `owner` that answers "yes" and keeps each request."""
 
     owner = "vllm"
+    model_id = "served"
     requests: list[dict[str, Any]] = []
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         if self.path != "/v1/models":
             return self.reply(404, {"error": {"message": "not found"}})
-        self.reply(200, {"object": "list", "data": [{"id": "served", "object": "model", "created": 0,
+        self.reply(200, {"object": "list", "data": [{"id": self.model_id, "object": "model", "created": 0,
                                                      "owned_by": self.owner}]})
 
     def do_POST(self) -> None:  # noqa: N802
@@ -66,8 +74,8 @@ class Recording(http.server.BaseHTTPRequestHandler):
 def serve() -> Iterator[Any]:
     servers: list[http.server.ThreadingHTTPServer] = []
 
-    def start(owner: str) -> tuple[str, list[dict[str, Any]]]:
-        handler = type("Handler", (Recording,), {"owner": owner, "requests": []})
+    def start(owner: str, model_id: str = "served") -> tuple[str, list[dict[str, Any]]]:
+        handler = type("Handler", (Recording,), {"owner": owner, "model_id": model_id, "requests": []})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -108,3 +116,24 @@ def test_a_hosted_api_gets_only_openai_fields(serve: Any) -> None:
     assert not CONSTRAINT_FIELDS & requests[-1].keys()  # a hosted API may refuse fields it does not know
     text = "No tokenize endpoint here, so the count is a high estimate."
     assert model.count_tokens(text) == estimate_tokens(text)
+
+
+HOSTILE = "gpt\x1b]52;c;cm0gLXJm\x07-[bold]4[/bold]\x1b[2J"  # sets the clipboard, clears the screen; markup
+
+
+def test_a_servers_model_name_reaches_the_terminal_inert(serve: Any, sample_store: Store) -> None:
+    """The name comes from the server: its control sequences are removed wherever it is shown
+    (the one-shot footer, the chat's status bar) and its brackets shown as written."""
+    url, _ = serve("openai", HOSTILE)
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "What is the reversal curse?", "--llm-url", url,
+                           "--data-dir", str(sample_store.settings.data_dir)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stderr + done.stdout and "\x07" not in done.stderr
+    assert "gpt-[bold]4[/bold]" in done.stderr
+    settings = Settings(data_dir=sample_store.settings.data_dir, seed_bundled=False, llm_url=url)
+    shown = Session.open(settings, store=sample_store).load_model()
+    assert shown == f"gpt-[bold]4[/bold] on {url.removeprefix('http://').removesuffix('/v1')}"
+    bar = StatusBar()
+    bar.model = shown
+    assert visualize(bar, bar.render()).plain.startswith("gpt-[bold]4[/bold] on ")  # drawn as text, not markup

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.binding import Binding
@@ -146,7 +147,8 @@ class StatusBar(Static):
         if self.activity:
             self.frame += 1
 
-    def render(self) -> str:
+    def render(self) -> Content:
+        """Plain text, not markup: the model's name comes from a file or a server."""
         speed = "—" if self.speed is None else f"{self.speed:.0f} tok/s"
         if self.indexing is not None:
             collection = f"indexing {self.indexing[0]}/{self.indexing[1]}"
@@ -155,4 +157,4 @@ class StatusBar(Static):
         parts = [self.model, collection, f"last answer {speed}"]
         if self.activity:
             parts.append(f"{self.SPINNER[self.frame % len(self.SPINNER)]} {self.activity}")
-        return " · ".join(parts)
+        return Content(" · ".join(parts))
