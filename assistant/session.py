@@ -13,19 +13,19 @@ from dataclasses import replace
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from assistant.answer import Context, Turn, ask
-from assistant.config import Settings
-from assistant.conversations import ConversationStore
-from assistant.grounded import Result, Stage
-from assistant.index import prepare
-from assistant.inert import inert
-from assistant.progress import Progress
-from assistant.llm import ChatModel, load_model
-from assistant.papers import Paper
-from assistant.store import Store, ensure_writable, open_store
-from assistant.digest import digest
-from assistant.summarise import summarise_paper, summarise_topic
-from assistant.tuning import Tuning
+from assistant.answer.ask import Context, Turn, ask
+from assistant.core.settings import Settings
+from assistant.store.conversations import ConversationStore
+from assistant.answer.result import Result, Stage
+from assistant.ingest.pipeline import prepare
+from assistant.core.safe_text import inert
+from assistant.core.progress import Progress
+from assistant.model.chat import ChatModel, load_model
+from assistant.core.records import Paper
+from assistant.store.data_dir import Store, ensure_writable, open_store
+from assistant.answer.digest import digest
+from assistant.answer.summarise import summarise_paper, summarise_topic
+from assistant.core.tuning import Tuning
 
 T = TypeVar("T")
 CONVERSATIONS_FILE = "conversations.sqlite3"
@@ -102,7 +102,7 @@ class Session:
     def model(self) -> ChatModel:
         if self._model is None:
             if self.settings.llm_url:
-                from assistant.llm_server import ServerModel
+                from assistant.model.served import ServerModel
 
                 self._model = ServerModel(self.settings.llm_url, self.settings.llm_model, n_ctx=self.settings.ctx,
                                           grammar=self.settings.llm_grammar, api_key=self.settings.llm_api_key,

@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.llm import bundled_model_path  # noqa: E402
-from assistant.retrieve import search  # noqa: E402
-from assistant.store import open_store  # noqa: E402
-from assistant.tuning import Tuning  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.model.chat import bundled_model_path  # noqa: E402
+from assistant.retrieve.hybrid import search  # noqa: E402
+from assistant.store.data_dir import open_store  # noqa: E402
+from assistant.core.tuning import Tuning  # noqa: E402
 from tests.servers import Server, chroma_server, free_port, llama_server, llama_server_binary  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval" / "dev.jsonl"
@@ -72,8 +72,8 @@ def warm_searches(settings: Settings, queries: list[str]) -> list[float]:
 
 def copy_vectors(data_dir: Path, url: str) -> Settings:
     """The data directory's vectors, copied into a server collection; settings that read them."""
-    from assistant.store import collection_name
-    from assistant.vectors import ChromaStore
+    from assistant.store.data_dir import collection_name
+    from assistant.store.vectors import ChromaStore
 
     local = Settings(data_dir=data_dir, seed_bundled=False)
     remote = Settings(data_dir=data_dir, seed_bundled=False, chroma_url=url)

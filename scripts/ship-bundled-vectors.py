@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.config import Settings
-from assistant.embed import SHIPPED_VECTORS, SentenceTransformerEmbedder, text_key
-from assistant.index import bundled_pages, ingest
-from assistant.store import open_store
+from assistant.core.settings import Settings
+from assistant.model.embedder import SHIPPED_VECTORS, SentenceTransformerEmbedder, text_key
+from assistant.ingest.pipeline import bundled_pages, ingest
+from assistant.store.data_dir import open_store
 
 TARGET = Path(__file__).resolve().parent.parent / "assistant" / "data" / SHIPPED_VECTORS
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.index import ingest, bundled_pages
-from assistant.store import Store, open_store
+from assistant.core.settings import Settings
+from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.ingest.pipeline import ingest, bundled_pages
+from assistant.store.data_dir import Store, open_store
 
 
 NETGUARD = Path(__file__).parent / "netguard"
@@ -163,6 +163,6 @@ class ScriptedModel:
 @pytest.fixture(scope="session")
 def real_model():
     """The bundled GGUF model, loaded once."""
-    from assistant.llm import load_model
+    from assistant.model.chat import load_model
 
     return load_model(None, n_ctx=4096, n_threads=None, n_gpu_layers=0)

@@ -20,17 +20,17 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.evidence import Source, choose, rank_sentences, select_sources
-from assistant.grounded import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+from assistant.answer.evidence import Source, choose, rank_sentences, select_sources
+from assistant.answer.result import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
-from assistant.llm import ChatModel, Sampling
-from assistant.papers import STEM, names_in, quantities_in, split_sentences, stems
-from assistant.plan import Plan, is_follow_up, plan, refers_back
-from assistant.prompts import Prompt, load_prompt
-from assistant.retrieve import SearchResult, distinctive_words, search, term_coverage
-from assistant.store import Store
-from assistant.tuning import Tuning
-from assistant.word_frequency import english_zipf
+from assistant.model.chat import ChatModel, Sampling
+from assistant.core.records import STEM, names_in, quantities_in, split_sentences, stems
+from assistant.answer.plan import Plan, is_follow_up, plan, refers_back
+from assistant.answer.prompts import Prompt, load_prompt
+from assistant.retrieve.hybrid import SearchResult, distinctive_words, search, term_coverage
+from assistant.store.data_dir import Store
+from assistant.core.tuning import Tuning
+from assistant.core.word_frequency import english_zipf
 
 _SIDES = [
     re.compile(r"\b(?:compare|comparison of|differences? between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)[?.!]*$",

@@ -15,12 +15,12 @@ from collections.abc import Generator
 
 import numpy as np
 
-from assistant import themes
-from assistant.errors import AssistantError
-from assistant.evidence import Source
-from assistant.grounded import Result, Section, Stage, evidence_claim
-from assistant.store import Store
-from assistant.summarise import central_sentences
+from assistant.answer import themes
+from assistant.core.errors import AssistantError
+from assistant.answer.evidence import Source
+from assistant.answer.result import Result, Section, Stage, evidence_claim
+from assistant.store.data_dir import Store
+from assistant.answer.summarise import central_sentences
 
 
 def digest(store: Store, page: str) -> Generator[str | Stage, None, Result]:

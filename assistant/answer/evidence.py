@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embed import Embedder
-from assistant.papers import Paper, content_words, quantities_in, split_sentences, stems
-from assistant.retrieve import SearchResult
-from assistant.tuning import Tuning
+from assistant.model.embedder import Embedder
+from assistant.core.records import Paper, content_words, quantities_in, split_sentences, stems
+from assistant.retrieve.hybrid import SearchResult
+from assistant.core.tuning import Tuning
 
 @dataclass(frozen=True)
 class Source:

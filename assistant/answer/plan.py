@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.dates import parse_bound
-from assistant.errors import AssistantError
-from assistant.papers import ASKING_WORDS, content_words
+from assistant.core.dates import parse_bound
+from assistant.core.errors import AssistantError
+from assistant.core.records import ASKING_WORDS, content_words
 
 _QUANTITY = re.compile(
     r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far)|by (how much|what (factor|margin))|"

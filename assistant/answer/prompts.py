@@ -9,7 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 NAMES = ("answer", "synthesis", "summarise_paper", "summarise_topic", "rewrite")
 _PART = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)

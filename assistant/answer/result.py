@@ -10,15 +10,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.embed import Embedder
-from assistant.errors import AssistantError
-from assistant.evidence import Source, cosine_matrix
-from assistant.inert import inert
-from assistant.llm import ChatModel, Sampling
-from assistant.papers import Paper, split_sentences
-from assistant.prompts import Prompt
-from assistant.tuning import Tuning
-from assistant.verify import Claim, verify
+from assistant.model.embedder import Embedder
+from assistant.core.errors import AssistantError
+from assistant.answer.evidence import Source, cosine_matrix
+from assistant.core.safe_text import inert
+from assistant.model.chat import ChatModel, Sampling
+from assistant.core.records import Paper, split_sentences
+from assistant.answer.prompts import Prompt
+from assistant.core.tuning import Tuning
+from assistant.answer.verify import Claim, verify
 
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
 

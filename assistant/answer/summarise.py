@@ -11,14 +11,14 @@ from collections.abc import Generator
 
 import numpy as np
 
-from assistant.answer import Context, ranked_evidence
-from assistant.embed import Embedder
-from assistant.evidence import Source, cosine_matrix, select_sources
-from assistant.grounded import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
+from assistant.answer.ask import Context, ranked_evidence
+from assistant.model.embedder import Embedder
+from assistant.answer.evidence import Source, cosine_matrix, select_sources
+from assistant.answer.result import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
                                 verify_then_fill)
-from assistant.llm import Sampling
-from assistant.papers import Paper, split_sentences, stems
-from assistant.retrieve import search
+from assistant.model.chat import Sampling
+from assistant.core.records import Paper, split_sentences, stems
+from assistant.retrieve.hybrid import search
 
 TOPIC_K = 8  # papers retrieved for a topic summary
 TOPIC_SOURCES = 4  # of which at most this many are shown to the model, two sentences each

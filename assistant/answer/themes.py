@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from assistant.papers import STEM, content_words
+from assistant.core.records import STEM, content_words
 
 RESTARTS = 10  # k-means runs from different starts; the tightest grouping wins
 MAX_ROUNDS = 100

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.word_frequency import english_zipf
+from assistant.core.word_frequency import english_zipf
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from dateutil import parser as dateparser
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 class MissingYear(AssistantError):
     """A date without a year: fine to keep as text, useless as a bound."""

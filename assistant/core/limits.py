@@ -8,7 +8,7 @@ better tool.
 
 from __future__ import annotations
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 MAX_QUESTION_CHARS = 2000
 MAX_K_ASK = 20

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 APP_NAME = "assistant"
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2"

@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 
 @dataclass(frozen=True)

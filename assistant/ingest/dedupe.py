@@ -15,7 +15,7 @@ from collections.abc import Callable
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from assistant.papers import paper_id
+from assistant.core.records import paper_id
 
 _DIGITS = re.compile(r"\d+")
 # Two versions of one paper's abstract (v1 and v2 on two pages, one cut short) share most of

@@ -15,13 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import SourceError
-from assistant.papers import make_passages
-from assistant.progress import NoProgress, Progress
-from assistant.store import DIM_KEY, EMBEDDER_KEY, Store, vectors_location
+from assistant.core.errors import SourceError
+from assistant.core.records import make_passages
+from assistant.core.progress import NoProgress, Progress
+from assistant.store.data_dir import DIM_KEY, EMBEDDER_KEY, Store, vectors_location
 
 if TYPE_CHECKING:  # page reading is imported where pages are read: search and ask read none
-    from assistant.dedupe import TitleMatcher
+    from assistant.ingest.dedupe import TitleMatcher
 
 SEEDED_KEY = "seeded"
 VECTORS_KEY = "vectors_at"  # where the catalogue's papers were embedded (see `_follow_vectors`)
@@ -57,7 +57,7 @@ def bundled_pages() -> list[Path]:
 
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Files to ingest: the files given, and the supported files inside given folders."""
-    from assistant.sources import SUPPORTED_SUFFIXES
+    from assistant.ingest.readers import SUPPORTED_SUFFIXES
 
     files: list[Path] = []
     for path in paths:
@@ -81,7 +81,7 @@ def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) ->
     previous = store.catalog.page_hash(source)
     if previous == digest or (previous is None and store.catalog.has_content(digest)):
         return FileReport(str(path), "unchanged")
-    from assistant.sources import read_source
+    from assistant.ingest.readers import read_source
 
     try:
         parsed = read_source(path)
@@ -105,7 +105,7 @@ def _hash_file(path: Path) -> str:
 
 def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None, *, bundled: bool = False) -> list[FileReport]:
     """Ingest files and folders, then bring the vectors up to date. Never raises for a bad file."""
-    from assistant.dedupe import TitleMatcher
+    from assistant.ingest.dedupe import TitleMatcher
 
     progress = progress or NoProgress()
     files = expand(paths)

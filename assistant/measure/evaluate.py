@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError
-from assistant.evidence import Source
-from assistant.grounded import Result
-from assistant.papers import content_words, numbers_in
+from assistant.core.errors import AssistantError
+from assistant.answer.evidence import Source
+from assistant.answer.result import Result
+from assistant.core.records import content_words, numbers_in
 from assistant.session import Session
 
 TYPES = ("fact", "comparison", "multi", "metadata", "unanswerable")
@@ -206,7 +206,7 @@ def score(session: Session, question: Question, result: Result, seconds: float) 
 
 
 def evaluate(session: Session, questions: list[Question]) -> Report:
-    from assistant.output import RichProgress
+    from assistant.face.cli.output import RichProgress
 
     progress = RichProgress()
     progress.start("Evaluating", len(questions))
@@ -224,7 +224,7 @@ def print_report(report: Report) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from assistant.output import out
+    from assistant.face.cli.output import out
 
     table = Table("type", "question", "shape", "status", "cited", "facts", "model", "s")
     flag = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -91,7 +91,7 @@ class LlamaCppModel:
     @property
     def llama(self) -> Llama:
         if self._llama is None:
-            from assistant.grammar_sampler import grammar_last_llama
+            from assistant.model.grammar_sampler import grammar_last_llama
 
             try:
                 llama_class = grammar_last_llama()

@@ -11,14 +11,14 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.config import BUNDLED_EMBEDDER
-from assistant.errors import StoreError
-from assistant.offline import go_offline
+from assistant.core.settings import BUNDLED_EMBEDDER
+from assistant.core.errors import StoreError
+from assistant.core.offline import go_offline
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from assistant.query_encoder import NumpyBertEncoder
+    from assistant.model.query_encoder import NumpyBertEncoder
 
 
 KNOWN_TEXTS = 20_000  # search-time vectors kept (about 30 MB); beyond it the memo starts again
@@ -143,7 +143,7 @@ class SentenceTransformerEmbedder:
 
     def _encode_queries(self, texts: list[str]) -> list[list[float]]:
         if self._model is None and self._light is None:
-            from assistant.query_encoder import NumpyBertEncoder, Unsupported
+            from assistant.model.query_encoder import NumpyBertEncoder, Unsupported
 
             try:
                 self._light = NumpyBertEncoder(self._path())

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from assistant.llm import ModelError, Sampling
+from assistant.model.chat import ModelError, Sampling
 
 T = TypeVar("T")
 

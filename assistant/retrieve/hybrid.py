@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.catalog import Catalog
-from assistant.papers import ASKING_WORDS, STEM, Hit, Paper, content_words, passage_text, spellings, stems
-from assistant.store import Store
-from assistant.tuning import Tuning
-from assistant.word_frequency import english_zipf
+from assistant.store.catalogue import Catalog
+from assistant.core.records import ASKING_WORDS, STEM, Hit, Paper, content_words, passage_text, spellings, stems
+from assistant.store.data_dir import Store
+from assistant.core.tuning import Tuning
+from assistant.core.word_frequency import english_zipf
 
 COVERAGE_HITS = 3  # the key terms must be in one of this many best papers
 

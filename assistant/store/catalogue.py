@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import AssistantError, StoreError
-from assistant.inert import inert
-from assistant.migrations import Step, script, upgrade
-from assistant.papers import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
+from assistant.core.errors import AssistantError, StoreError
+from assistant.core.safe_text import inert
+from assistant.store.migrations import Step, script, upgrade
+from assistant.core.records import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
                               spellings)
 
 SCHEMA = """

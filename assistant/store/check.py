@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.conversations import ConversationStore
-from assistant.index import sync_vectors
-from assistant.progress import Progress
-from assistant.papers import make_passages
-from assistant.store import Store
+from assistant.store.conversations import ConversationStore
+from assistant.ingest.pipeline import sync_vectors
+from assistant.core.progress import Progress
+from assistant.core.records import make_passages
+from assistant.store.data_dir import Store
 
 
 @dataclass

@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assistant import present
-from assistant.errors import StoreError, storage_failure
-from assistant.inert import inert, inert_json
-from assistant.migrations import Step, script, upgrade
+from assistant.core import wording as present
+from assistant.core.errors import StoreError, storage_failure
+from assistant.core.safe_text import inert, inert_json
+from assistant.store.migrations import Step, script, upgrade
 
 # Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
 UPGRADES = [

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from assistant.catalog import Catalog
-from assistant.config import Settings
-from assistant.embed import Embedder, SentenceTransformerEmbedder
-from assistant.errors import StoreError
-from assistant.progress import NoProgress, Progress
-from assistant.vectors import COLLECTION, ChromaStore, VectorStore
+from assistant.store.catalogue import Catalog
+from assistant.core.settings import Settings
+from assistant.model.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.core.errors import StoreError
+from assistant.core.progress import NoProgress, Progress
+from assistant.store.vectors import COLLECTION, ChromaStore, VectorStore
 
 EMBEDDER_KEY = "embedder"
 DIM_KEY = "embedder_dim"

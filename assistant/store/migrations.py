@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import StoreError
+from assistant.core.errors import StoreError
 
 
 @dataclass(frozen=True)

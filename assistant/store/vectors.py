@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from assistant.errors import StoreError, storage_failure
-from assistant.offline import go_offline
-from assistant.papers import Passage
+from assistant.core.errors import StoreError, storage_failure
+from assistant.core.offline import go_offline
+from assistant.core.records import Passage
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Context, Turn, ask
-from assistant.config import Settings
-from assistant.evidence import Source
-from assistant.grounded import fit_sources
-from assistant.llm import ModelError, load_model, resolve_model_path
-from assistant.papers import split_sentences
-from assistant.prompts import load_prompt
+from assistant.answer.ask import Context, Turn, ask
+from assistant.core.settings import Settings
+from assistant.answer.evidence import Source
+from assistant.answer.result import fit_sources
+from assistant.model.chat import ModelError, load_model, resolve_model_path
+from assistant.core.records import split_sentences
+from assistant.answer.prompts import load_prompt
 from assistant.session import Session, Stream
-from assistant.store import Store
+from assistant.store.data_dir import Store
 from tests.conftest import ScriptedModel
 
 

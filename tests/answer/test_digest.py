@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant import themes
-from assistant.digest import digest
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.errors import AssistantError
-from assistant.evidence import cosine_matrix
-from assistant.papers import Paper, split_sentences
+from assistant.answer import themes
+from assistant.answer.digest import digest
+from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.core.errors import AssistantError
+from assistant.answer.evidence import cosine_matrix
+from assistant.core.records import Paper, split_sentences
 from assistant.session import Stream
-from assistant.store import Store
-from assistant.summarise import central_sentences
+from assistant.store.data_dir import Store
+from assistant.answer.summarise import central_sentences
 
 
 def test_digest_lists_every_paper_of_the_page_once_with_a_quoted_sentence(sample_store: Store) -> None:

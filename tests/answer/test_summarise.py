@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.answer import Context
-from assistant.papers import split_sentences
+from assistant.answer.ask import Context
+from assistant.core.records import split_sentences
 from assistant.session import Stream
-from assistant.store import Store
-from assistant.summarise import summarise_paper, summarise_topic
+from assistant.store.data_dir import Store
+from assistant.answer.summarise import summarise_paper, summarise_topic
 
 
 def test_summarise_paper(sample_store: Store, real_model) -> None:

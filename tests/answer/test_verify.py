@@ -8,15 +8,15 @@ from datetime import date
 import pytest
 from wordfreq import zipf_frequency
 
-from assistant.evidence import Source
-from assistant.papers import Paper, names_in, quantities_in, split_sentences, stems
-from assistant.plan import is_follow_up, plan, refers_back
-from assistant.retrieve import alternatives, term_coverage
-from assistant.store import Store
-from assistant.tuning import Tuning
-from assistant.verify import Checker
-from assistant.wellformed import fragment, vocabulary
-from assistant.word_frequency import english_zipf
+from assistant.answer.evidence import Source
+from assistant.core.records import Paper, names_in, quantities_in, split_sentences, stems
+from assistant.answer.plan import is_follow_up, plan, refers_back
+from assistant.retrieve.hybrid import alternatives, term_coverage
+from assistant.store.data_dir import Store
+from assistant.core.tuning import Tuning
+from assistant.answer.verify import Checker
+from assistant.answer.wellformed import fragment, vocabulary
+from assistant.core.word_frequency import english_zipf
 
 
 

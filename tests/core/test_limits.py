@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.config import Settings
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.index import ingest
-from assistant.limits import MAX_QUESTION_CHARS, check_question
-from assistant.llm import bundled_model_path
+from assistant.face.cli.main import main
+from assistant.core.settings import Settings
+from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.ingest.pipeline import ingest
+from assistant.core.limits import MAX_QUESTION_CHARS, check_question
+from assistant.model.chat import bundled_model_path
 from tests.conftest import daily_page, fake_papers, indexed_dir
-from tests.test_crash import synthetic
+from tests.ingest.test_crash import synthetic
 
 
 @pytest.fixture
@@ -203,10 +203,10 @@ def fill(disk: Path) -> Path:
 async def test_the_chat_on_a_full_disk_says_so_and_goes_on(tmpfs: Path, make_store, tmp_path: Path) -> None:  # noqa: ANN001
     from textual.widgets import Input
 
-    from assistant.tui.app import AssistantApp
-    from assistant.tui.widgets import AnswerBlock
+    from assistant.face.tui.app import AssistantApp
+    from assistant.face.tui.widgets import AnswerBlock
     from tests.conftest import ScriptedModel
-    from tests.test_tui import wait_until
+    from tests.face.test_tui import wait_until
 
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(4)))

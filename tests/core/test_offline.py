@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.index import ingest
-from assistant.retrieve import search
-from assistant.store import open_store
-from assistant.tuning import Tuning
+from assistant.core.settings import Settings
+from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.ingest.pipeline import ingest
+from assistant.retrieve.hybrid import search
+from assistant.store.data_dir import open_store
+from assistant.core.tuning import Tuning
 from tests.conftest import NETGUARD, daily_page, fake_papers
 
 

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.index import ingest
-from assistant.inert import count_removed, inert
+from assistant.ingest.pipeline import ingest
+from assistant.core.safe_text import count_removed, inert
 
 CLEAR = "\x1b[2J"
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\"
@@ -101,9 +101,9 @@ def test_search_and_show_write_no_control_sequences_to_a_terminal(make_store, tm
 async def test_markup_in_titles_is_shown_as_written_in_the_chat(make_store, tmp_path: Path) -> None:
     from textual.widgets import DataTable
 
-    from assistant.config import Settings
-    from assistant.tui.app import AssistantApp
-    from assistant.tui.screens import BrowserScreen, PaperScreen
+    from assistant.core.settings import Settings
+    from assistant.face.tui.app import AssistantApp
+    from assistant.face.tui.screens import BrowserScreen, PaperScreen
     from tests.conftest import ScriptedModel
 
     store, _ = hostile_store(make_store, tmp_path)
@@ -156,7 +156,7 @@ def injected_store(make_store, tmp_path: Path):  # noqa: ANN001, ANN201
 
 
 def test_a_model_obeying_an_injected_instruction_is_stopped_by_verification(make_store, tmp_path: Path) -> None:
-    from assistant.answer import Context, ask
+    from assistant.answer.ask import Context, ask
     from assistant.session import Stream
     from tests.conftest import ScriptedModel
 
@@ -169,7 +169,7 @@ def test_a_model_obeying_an_injected_instruction_is_stopped_by_verification(make
 
 
 def test_the_real_model_is_not_taken_over_by_an_injected_instruction(make_store, tmp_path: Path, real_model) -> None:  # noqa: ANN001
-    from assistant.answer import Context, ask
+    from assistant.answer.ask import Context, ask
     from assistant.session import Stream
 
     store = injected_store(make_store, tmp_path)
@@ -182,7 +182,7 @@ def test_the_real_model_is_not_taken_over_by_an_injected_instruction(make_store,
 
 def test_conversations_saved_with_raw_escapes_are_cleaned_on_the_way_out(tmp_path: Path) -> None:
     """As a release before stripping existed would have saved them: export and chat stay clean."""
-    from assistant.conversations import ConversationStore, to_markdown
+    from assistant.store.conversations import ConversationStore, to_markdown
 
     store = ConversationStore(tmp_path / "conversations.sqlite3")
     conversation = store.create(f"title{CLEAR}")

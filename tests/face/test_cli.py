@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli, index
-from assistant.store import Store
+from assistant.face.cli import main as cli
+from assistant.ingest import pipeline as index
+from assistant.store.data_dir import Store
 from tests.conftest import daily_page, fake_papers
 
 
@@ -22,7 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_help_loads_no_heavy_library() -> None:
     code = (
-        "import sys; from assistant import cli; cli.build_parser().format_help();"
+        "import sys; from assistant.face.cli import main as cli; cli.build_parser().format_help();"
         "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'llama_cpp', 'rich', 'textual')"
         " if m in sys.modules]; print(heavy)"
     )

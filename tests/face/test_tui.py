@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Markdown, Static
 
-from assistant.config import Settings
-from assistant.store import Store
-from assistant.conversations import to_markdown
-from assistant.tui.app import AssistantApp, ChatScreen, help_sections
-from assistant.tui.screens import (BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen,
+from assistant.core.settings import Settings
+from assistant.store.data_dir import Store
+from assistant.store.conversations import to_markdown
+from assistant.face.tui.app import AssistantApp, ChatScreen, help_sections
+from assistant.face.tui.screens import (BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen,
                                     RenameScreen, keys_table)
-from assistant.tui.widgets import AnswerBlock, StatusBar
+from assistant.face.tui.widgets import AnswerBlock, StatusBar
 from tests.conftest import ScriptedModel
 
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA"
@@ -393,7 +393,7 @@ async def test_a_bad_model_leaves_browsing_working(sample_store: Store, tmp_path
 
 
 def test_an_unwritable_data_directory_is_refused_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant.cli import main
+    from assistant.face.cli.main import main
 
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -405,7 +405,7 @@ def test_an_unwritable_data_directory_is_refused_plainly(tmp_path: Path, capsys:
 
 # -- help matches the bindings, and the README matches the help ---------------------------------------
 def test_help_and_readme_are_built_from_the_bindings() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for title, bindings in help_sections():
         table = keys_table(bindings)
         assert table in readme, f"README key table for {title!r} is out of date:\n{table}"
@@ -494,8 +494,8 @@ async def test_browser_titles_use_the_width_there_is(app_factory) -> None:
 
 
 def test_one_author_is_singular_everywhere() -> None:
-    from assistant.present import meta_line
-    from assistant.tui.render import source_label
+    from assistant.core.wording import meta_line
+    from assistant.face.tui.render import source_label
 
     paper = {"number": 1, "title": "T", "date": "2024-01-02", "authors": 1, "upvotes": 1}
     assert meta_line(paper) == "2024-01-02 · 1 author · 1 upvote"
@@ -503,10 +503,10 @@ def test_one_author_is_singular_everywhere() -> None:
 
 
 def test_sections_read_the_same_in_the_chat_and_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant.grounded import Result, Section
-    from assistant.output import print_result
-    from assistant.tui.render import result_markdown
-    from assistant.verify import Claim
+    from assistant.answer.result import Result, Section
+    from assistant.face.cli.output import print_result
+    from assistant.face.tui.render import result_markdown
+    from assistant.answer.verify import Claim
 
     prose = {"heading": "TL;DR", "bullets": False, "sentences": [
         {"text": "First point.", "citations": [1]}, {"text": "Second point.", "citations": [1]}]}

@@ -39,7 +39,7 @@ def synthetic(path: Path, seed: int, count: int = PAPERS) -> None:
 def quick_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sentence_transformers import SentenceTransformer
 
-    from assistant.embed import bundled_model_path
+    from assistant.model.embedder import bundled_model_path
 
     model = SentenceTransformer(str(bundled_model_path()), local_files_only=True)
     bert = model[0].auto_model

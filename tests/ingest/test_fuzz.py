@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.errors import SourceError
-from assistant.index import bundled_pages
-from assistant.sources import ParsedPage, read_source
+from assistant.core.errors import SourceError
+from assistant.ingest.pipeline import bundled_pages
+from assistant.ingest.readers import ParsedPage, read_source
 from tests.conftest import daily_page, fake_papers
 
 # A quick, repeatable run by default; FUZZ_EXAMPLES=5000 for a long random one.
@@ -153,7 +153,7 @@ with path.open("w") as out:
         out.write(json.dumps({"title": f"Paper {i} on " + " ".join(rng.sample(words, 4)), "date": "2024-03-01",
                               "abstract": " ".join(rng.choice(words) for _ in range(150)), "authors": 3}) + "\n")
         i += 1
-from assistant.sources import read_source
+from assistant.ingest.readers import read_source
 page = read_source(path)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent (pytest, with torch loaded)
 status = Path("/proc/self/status")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.dedupe import TitleMatcher, allowed_edits
-from assistant.errors import StoreError
+from assistant.core.settings import Settings
+from assistant.ingest.dedupe import TitleMatcher, allowed_edits
+from assistant.core.errors import StoreError
 import json
 
-from assistant.index import bundled_pages, ingest, reindex, sync_vectors
-from assistant.papers import normalise_title, paper_id
-from assistant.store import Store, open_store
+from assistant.ingest.pipeline import bundled_pages, ingest, reindex, sync_vectors
+from assistant.core.records import normalise_title, paper_id
+from assistant.store.data_dir import Store, open_store
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
 
 
@@ -133,11 +133,11 @@ def test_bad_file_does_not_stop_the_others(make_store, tmp_path: Path) -> None:
 
 def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedder, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.index
+    import assistant.ingest.pipeline
 
     # Embedded and committed 8 papers at a time: the interruption comes in the second
     # embedding call, after the first call's commit.
-    monkeypatch.setattr(assistant.index, "EMBED_CHUNK", 8)
+    monkeypatch.setattr(assistant.ingest.pipeline, "EMBED_CHUNK", 8)
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(20)))
     flaky = CountingEmbedder(real_embedder, fail_after=1)
@@ -221,7 +221,7 @@ class _NeverComputing:
     """The bundled embedder, refusing to compute a vector: every one must come shipped."""
 
     def __init__(self) -> None:
-        from assistant.embed import SentenceTransformerEmbedder
+        from assistant.model.embedder import SentenceTransformerEmbedder
 
         class Refusing(SentenceTransformerEmbedder):
             def _encode(self, texts: list[str]) -> list[list[float]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import SourceError
-from assistant.index import bundled_pages
-from assistant.sources import read_source, text
-from assistant.sources.listing import parse_listing
+from assistant.core.errors import SourceError
+from assistant.ingest.pipeline import bundled_pages
+from assistant.ingest.readers import read_source, text
+from assistant.ingest.readers.listing import parse_listing
 from tests.conftest import daily_page, fake_papers
 
 # Counted by hand from the pages: blocks = header + 2 per paper + 1 per metadata block,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.bench.measure import BenchError, Run, alternate, percentile, run
-from assistant.bench.report import Figure, table
-from assistant.bench.synthetic import write_collection
+from assistant.measure.bench.measure import BenchError, Run, alternate, percentile, run
+from assistant.measure.bench.report import Figure, table
+from assistant.measure.bench.synthetic import write_collection
 
 
 def test_a_process_is_measured_alone() -> None:
@@ -54,7 +54,7 @@ def test_targets_are_judged_on_the_right_side() -> None:
 
 
 def test_the_synthetic_collection_is_ingestible_and_varied(tmp_path: Path) -> None:
-    from assistant.sources import read_source
+    from assistant.ingest.readers import read_source
 
     path = write_collection(tmp_path / "s.jsonl", 200)
     parsed = read_source(path)
@@ -67,11 +67,11 @@ def test_the_synthetic_collection_is_ingestible_and_varied(tmp_path: Path) -> No
 def test_prompt_sizes_grow_with_the_evidence_given(tmp_path: Path) -> None:
     """Three evals of two questions with the real model: the prompt grows with the evidence
     budget, and each setting reports its quality figures."""
-    from assistant.bench.commands import Bench
-    from assistant.bench.prompt_size import EVIDENCE, prompt_sizes
+    from assistant.measure.bench.commands import Bench
+    from assistant.measure.bench.prompt_size import EVIDENCE, prompt_sizes
 
     questions = tmp_path / "q.jsonl"
-    questions.write_text("".join((Path(__file__).parent / "data" / "eval" / "dev.jsonl").read_text().splitlines(keepends=True)[:2]))
+    questions.write_text("".join((Path(__file__).parents[1] / "data" / "eval" / "dev.jsonl").read_text().splitlines(keepends=True)[:2]))
     figures = prompt_sizes(Bench(tmp_path, 1, True, lambda _: None), questions)
     prompts = [f.ours for f in figures if f.name.endswith(": prompt")]
     assert len(prompts) == len(EVIDENCE) and prompts[0] < prompts[1] <= prompts[2]

@@ -1,4 +1,4 @@
-"""Sampling with the grammar checked last (assistant/grammar_sampler.py) must still give only
+"""Sampling with the grammar checked last (assistant/model/grammar_sampler.py) must still give only
 what the grammar allows, with the real bundled model, also where the model would rather write
 something else entirely."""
 
@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from assistant.grounded import citation_grammar
-from assistant.llm import LlamaCppModel, Sampling, load_model
+from assistant.answer.result import citation_grammar
+from assistant.model.chat import LlamaCppModel, Sampling, load_model
 
 
 @pytest.fixture(scope="module")

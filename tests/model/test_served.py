@@ -21,16 +21,16 @@ from pathlib import Path
 import pytest
 from textual.widgets import Markdown
 
-from assistant.answer import Context, ask
-from assistant.config import Settings
-from assistant.llm import ModelError, Sampling, bundled_model_path
-from assistant.llm_server import ServerModel, estimate_tokens
+from assistant.answer.ask import Context, ask
+from assistant.core.settings import Settings
+from assistant.model.chat import ModelError, Sampling, bundled_model_path
+from assistant.model.served import ServerModel, estimate_tokens
 from assistant.session import Stream
-from assistant.store import Store
-from assistant.tui.app import AssistantApp
-from assistant.tui.widgets import StatusBar
+from assistant.store.data_dir import Store
+from assistant.face.tui.app import AssistantApp
+from assistant.face.tui.widgets import StatusBar
 from tests.servers import Server, free_port, llama_server, llama_server_binary
-from tests.test_tui import ask as ask_in_chat
+from tests.face.test_tui import ask as ask_in_chat
 
 pytestmark = pytest.mark.slow  # a real model answers on the server
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA"
@@ -86,7 +86,7 @@ def test_token_counts_come_from_the_server(shared_server: Server, real_model) ->
     texts = ["What is the reversal curse?", "Vary-toy reaches 65.6% ANLS on DocVQA and 59.1% on ChartQA."]
     assert [model.count_tokens(t) for t in texts] == [real_model.count_tokens(t) for t in texts]
     # the estimate for servers that cannot count errs on the high side
-    prompt = Path(__file__).parent.parent.joinpath("README.md").read_text(encoding="utf-8")[:4000]
+    prompt = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")[:4000]
     assert estimate_tokens(prompt) >= real_model.count_tokens(prompt)
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.catalog import fts_query
-from assistant.papers import make_passages
-from assistant.plan import plan
-from assistant.retrieve import SearchResult, search
-from assistant.store import Store
-from assistant.tuning import Tuning
+from assistant.store.catalogue import fts_query
+from assistant.core.records import make_passages
+from assistant.answer.plan import plan
+from assistant.retrieve.hybrid import SearchResult, search
+from assistant.store.data_dir import Store
+from assistant.core.tuning import Tuning
 
-QUESTIONS = Path(__file__).parent / "data" / "search-questions.jsonl"
+QUESTIONS = Path(__file__).parents[1] / "data" / "search-questions.jsonl"
 OFF_TOPIC = [
     "What is a good recipe for banana bread?",
     "Who won the 2018 football world cup?",
@@ -108,8 +108,8 @@ def test_search_survives_query_syntax(sample_store: Store) -> None:
 def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
     import numpy as np
 
-    from assistant.embed import bundled_model_path
-    from assistant.query_encoder import NumpyBertEncoder
+    from assistant.model.embedder import bundled_model_path
+    from assistant.model.query_encoder import NumpyBertEncoder
 
     light = NumpyBertEncoder(bundled_model_path())
     texts = ["What is the reversal curse?", "Modèles génératifs — ünïcode, 3.5% of 12 tokens", "word " * 400]
@@ -120,7 +120,7 @@ def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
 def test_search_time_texts_are_embedded_once() -> None:
     """A question ranks evidence sentences, then checks claims against the same sentences:
     each distinct text is encoded once, and a repeat gets the very same vector."""
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.model.embedder import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     encoded: list[str] = []
@@ -138,7 +138,7 @@ def test_search_time_texts_are_embedded_once() -> None:
 
 
 def _split(name: str) -> list[dict[str, object]]:
-    path = Path(__file__).parent / "data" / "eval" / f"{name}.jsonl"
+    path = Path(__file__).parents[1] / "data" / "eval" / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

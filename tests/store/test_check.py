@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.check import check, repair
-from assistant.cli import main
-from assistant.index import ingest
-from assistant.papers import Passage
+from assistant.store.check import check, repair
+from assistant.face.cli.main import main
+from assistant.ingest.pipeline import ingest
+from assistant.core.records import Passage
 from tests.conftest import daily_page, fake_papers
 
 

@@ -13,21 +13,21 @@ from pathlib import Path
 import pytest
 from textual.widgets import Markdown
 
-import assistant.index
-from assistant.answer import Context, ask
-from assistant.check import check
-from assistant.config import Settings
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.errors import StoreError
-from assistant.index import bundled_pages, ingest, reindex
-from assistant.retrieve import search
+import assistant.ingest.pipeline
+from assistant.answer.ask import Context, ask
+from assistant.store.check import check
+from assistant.core.settings import Settings
+from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.core.errors import StoreError
+from assistant.ingest.pipeline import bundled_pages, ingest, reindex
+from assistant.retrieve.hybrid import search
 from assistant.session import Stream
-from assistant.store import Store, open_store
-from assistant.tui.app import AssistantApp
-from assistant.tuning import Tuning
+from assistant.store.data_dir import Store, open_store
+from assistant.face.tui.app import AssistantApp
+from assistant.core.tuning import Tuning
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
 from tests.servers import Server, chroma_server, free_port
-from tests.test_tui import ask as ask_in_chat
+from tests.face.test_tui import ask as ask_in_chat
 
 QUERY = "why do language models fail to reverse facts"
 
@@ -117,7 +117,7 @@ class KillingEmbedder(CountingEmbedder):
 
 def test_an_ingest_cut_off_by_a_lost_server_finishes_on_the_next_run(server: Server, open_on, real_embedder,
                                                                       tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(assistant.index, "EMBED_CHUNK", 8)  # 20 papers: three chunks; the server dies in the second
+    monkeypatch.setattr(assistant.ingest.pipeline, "EMBED_CHUNK", 8)  # 20 papers: three chunks; the server dies in the second
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(20)))
     store = open_on(url_of(server), embedder=KillingEmbedder(real_embedder, server, kill_at=2))

@@ -17,13 +17,13 @@ import pytest
 from filelock import FileLock
 from textual.widgets import Input
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
 from assistant.session import Session
-from assistant.store import WRITER_LOCK, open_store
-from assistant.tui.app import AssistantApp
-from assistant.tui.widgets import AnswerBlock
+from assistant.store.data_dir import WRITER_LOCK, open_store
+from assistant.face.tui.app import AssistantApp
+from assistant.face.tui.widgets import AnswerBlock
 from tests.conftest import ScriptedModel, indexed_dir
-from tests.test_tui import wait_until
+from tests.face.test_tui import wait_until
 
 
 def jsonl(path: Path, name: str, count: int) -> Path:

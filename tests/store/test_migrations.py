@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.conversations import ConversationStore
-from assistant.errors import StoreError
+from assistant.store.catalogue import Catalog
+from assistant.store.conversations import ConversationStore
+from assistant.core.errors import StoreError
 
 # The conversations schema as released before versioning (user_version 0, no `kind` column).
 UNVERSIONED_CONVERSATIONS = """
@@ -61,7 +61,7 @@ def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> No
 
 
 def test_a_catalogue_from_before_versioning_keeps_its_papers(tmp_path: Path) -> None:
-    from assistant.catalog import SCHEMA
+    from assistant.store.catalogue import SCHEMA
 
     path = tmp_path / "catalog.sqlite3"
     with sqlite3.connect(path) as db:  # today's tables, written the way the unversioned release did

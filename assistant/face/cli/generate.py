@@ -12,15 +12,15 @@ import argparse
 from rich.live import Live
 from rich.text import Text
 
-from assistant.cli import EXIT_NOT_COVERED, EXIT_OK, open_ready
-from assistant.config import Settings
-from assistant.errors import AssistantError
-from assistant.grounded import Result
-from assistant.limits import MAX_K_ASK, check_k, check_question
-from assistant.llm import resolve_model_path
-from assistant.output import out, print_json, print_result
+from assistant.face.cli.main import EXIT_NOT_COVERED, EXIT_OK, open_ready
+from assistant.core.settings import Settings
+from assistant.core.errors import AssistantError
+from assistant.answer.result import Result
+from assistant.core.limits import MAX_K_ASK, check_k, check_question
+from assistant.model.chat import resolve_model_path
+from assistant.face.cli.output import out, print_json, print_result
 from assistant.session import Session, Stream
-from assistant.tuning import Tuning
+from assistant.core.tuning import Tuning
 
 
 def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
@@ -72,7 +72,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.evaluate import evaluate, load_questions, print_report
+    from assistant.measure.evaluate import evaluate, load_questions, print_report
 
     tuning = Tuning().with_values(args.set)
     questions = load_questions(args.file)

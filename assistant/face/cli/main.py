@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant import __version__
-from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError, user_error
-from assistant.inert import inert
-from assistant.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
-from assistant.llm_server import GRAMMAR_STYLES
+from assistant.core.settings import Settings, load_settings
+from assistant.core.errors import AssistantError, user_error
+from assistant.core.safe_text import inert
+from assistant.core.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
+from assistant.model.served import GRAMMAR_STYLES
 
 if TYPE_CHECKING:
-    from assistant.store import Store
+    from assistant.store.data_dir import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_COVERED = 0, 1, 2, 3
 
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print per-question details and totals as JSON")
     evaluate.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                           help="change one tuning value for this run (repeatable), e.g. --set list_max_papers=6; "
-                               "the names are the fields of assistant/tuning.py")
+                               "the names are the fields of assistant/core/tuning.py")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         return command_parser(commands, name, help_, common)
@@ -182,9 +182,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def open_ready(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
     """Open the store; on first use, index the bundled collection (with a progress bar)."""
-    from assistant.index import prepare
-    from assistant.output import RichProgress, err
-    from assistant.store import open_store
+    from assistant.ingest.pipeline import prepare
+    from assistant.face.cli.output import RichProgress, err
+    from assistant.store.data_dir import open_store
 
     store = open_store(settings, allow_new_embedder=allow_new_embedder)
     if seed:
@@ -195,8 +195,8 @@ def open_ready(settings: Settings, *, seed: bool = True, allow_new_embedder: boo
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.index import ingest
-    from assistant.output import RichProgress, print_json, print_reports
+    from assistant.ingest.pipeline import ingest
+    from assistant.face.cli.output import RichProgress, print_json, print_reports
 
     store = open_ready(settings)
     reports = ingest(store, args.paths, RichProgress())
@@ -210,9 +210,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.output import print_json, print_search
-    from assistant.retrieve import search
-    from assistant.tuning import Tuning
+    from assistant.face.cli.output import print_json, print_search
+    from assistant.retrieve.hybrid import search
+    from assistant.core.tuning import Tuning
 
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
@@ -233,7 +233,7 @@ def _bounds(since: str | None, until: str | None) -> tuple[str | None, str | Non
     """--since and --until as ISO dates (date parsing is imported only when they are given)."""
     if not since and not until:
         return None, None
-    from assistant.dates import parse_bound
+    from assistant.core.dates import parse_bound
 
     return (parse_bound(since) if since else None), (parse_bound(until, end=True) if until else None)
 
@@ -245,7 +245,7 @@ def _range_words(since: str | None, until: str | None) -> str:
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.output import print_json, print_papers
+    from assistant.face.cli.output import print_json, print_papers
 
     store = open_ready(settings)
     ids = store.catalog.all_ids(args.sort)[: args.limit]
@@ -259,7 +259,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.output import print_json, print_paper
+    from assistant.face.cli.output import print_json, print_paper
 
     paper = open_ready(settings).catalog.resolve(args.paper)
     print_json(paper.to_json()) if args.json else print_paper(paper)
@@ -267,7 +267,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def collect_stats(store: Store) -> dict[str, object]:
-    from assistant.store import collection_name
+    from assistant.store.data_dir import collection_name
 
     counts = store.catalog.counts()
     first, last = store.catalog.date_range()
@@ -287,7 +287,7 @@ def collect_stats(store: Store) -> dict[str, object]:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.output import print_json, print_stats
+    from assistant.face.cli.output import print_json, print_stats
 
     stats = collect_stats(open_ready(settings))
     print_json(stats) if args.json else print_stats(stats)
@@ -295,8 +295,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.index import reindex
-    from assistant.output import RichProgress, out
+    from assistant.ingest.pipeline import reindex
+    from assistant.face.cli.output import RichProgress, out
 
     store = open_ready(settings, seed=False, allow_new_embedder=True)
     count = reindex(store, RichProgress())
@@ -305,8 +305,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.check import check, repair
-    from assistant.output import RichProgress, out, print_json
+    from assistant.store.check import check, repair
+    from assistant.face.cli.output import RichProgress, out, print_json
     from assistant.session import Session
 
     store = open_ready(settings, seed=False)
@@ -330,7 +330,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.tui.app import run
+    from assistant.face.tui.app import run
 
     run(settings)
     return EXIT_OK
@@ -339,7 +339,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Measured in its own temporary data directories with default settings: the user's
     collection and settings are neither used nor touched."""
-    from assistant.bench import run_bench
+    from assistant.measure.bench import run_bench
 
     if args.rounds is not None and args.rounds < 1:
         raise AssistantError("--rounds must be at least 1")
@@ -357,7 +357,7 @@ def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
     """Commands that use the language model live in their own module, imported on use."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        from assistant import cli_generate
+        from assistant.face.cli import generate as cli_generate
 
         return int(getattr(cli_generate, f"cmd_{name}")(args, settings))
 

@@ -15,16 +15,16 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
-from assistant import present
-from assistant.inert import inert
-from assistant.papers import Paper
+from assistant.core import wording as present
+from assistant.core.safe_text import inert
+from assistant.core.records import Paper
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from assistant.grounded import Result
-    from assistant.index import FileReport
-    from assistant.retrieve import SearchResult
+    from assistant.answer.result import Result
+    from assistant.ingest.pipeline import FileReport
+    from assistant.retrieve.hybrid import SearchResult
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -23,21 +23,21 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
-from assistant import present
-from assistant.answer import Turn
-from assistant.config import Settings
-from assistant.conversations import SavedTurn, to_markdown
-from assistant.errors import AssistantError, user_error
-from assistant.grounded import Result, Stage
-from assistant.limits import check_question
-from assistant.llm import ChatModel, ModelError
+from assistant.core import wording as present
+from assistant.answer.ask import Turn
+from assistant.core.settings import Settings
+from assistant.store.conversations import SavedTurn, to_markdown
+from assistant.core.errors import AssistantError, user_error
+from assistant.answer.result import Result, Stage
+from assistant.core.limits import check_question
+from assistant.model.chat import ChatModel, ModelError
 from assistant.session import Session, StageListener, Stream
-from assistant.store import Store
-from assistant.tui.commands import AssistantCommands
-from assistant.tui.jobs import AppClosed, Job, ProgressAdapter
-from assistant.tui.navigation import Navigation
-from assistant.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
-from assistant.tui.widgets import AnswerBlock, Draft, QuestionInput, StatusBar
+from assistant.store.data_dir import Store
+from assistant.face.tui.commands import AssistantCommands
+from assistant.face.tui.jobs import AppClosed, Job, ProgressAdapter
+from assistant.face.tui.navigation import Navigation
+from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
+from assistant.face.tui.widgets import AnswerBlock, Draft, QuestionInput, StatusBar
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
 # Actions that change the chat: off while another screen (paper, browser, help) is on top.

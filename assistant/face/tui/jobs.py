@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.tui.widgets import AnswerBlock
+from assistant.face.tui.widgets import AnswerBlock
 
 if TYPE_CHECKING:
-    from assistant.tui.app import AssistantApp
+    from assistant.face.tui.app import AssistantApp
 
 
 class AppClosed(Exception):

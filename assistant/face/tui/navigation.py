@@ -14,16 +14,16 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from assistant.answer import Turn
-from assistant.config import Settings
-from assistant.conversations import UNFINISHED, ConversationStore, to_markdown
+from assistant.answer.ask import Turn
+from assistant.core.settings import Settings
+from assistant.store.conversations import UNFINISHED, ConversationStore, to_markdown
 from assistant.session import Session
-from assistant.tui.render import cited_sentences
-from assistant.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
-from assistant.tui.widgets import AnswerBlock, SourceChosen
+from assistant.face.tui.render import cited_sentences
+from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
+from assistant.face.tui.widgets import AnswerBlock, SourceChosen
 
 if TYPE_CHECKING:
-    from assistant.tui.app import AssistantApp
+    from assistant.face.tui.app import AssistantApp
 
 
 class Navigation:

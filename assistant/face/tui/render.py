@@ -1,11 +1,11 @@
 """Results (live or saved, always in their JSON form) as Markdown for the chat, worded by
-`assistant.present` like the CLI and the export, with citations the user can click."""
+`assistant.core.wording` like the CLI and the export, with citations the user can click."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from assistant import present
+from assistant.core import wording as present
 
 
 def cite(numbers: list[int]) -> str:

@@ -13,10 +13,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from assistant import present
-from assistant.conversations import Conversation, ConversationStore
-from assistant.errors import AssistantError
-from assistant.papers import Paper, split_sentences
+from assistant.core import wording as present
+from assistant.store.conversations import Conversation, ConversationStore
+from assistant.core.errors import AssistantError
+from assistant.core.records import Paper, split_sentences
 
 def key_name(binding: Binding) -> str:
     """How a key is written in help and the README: "ctrl+n", "escape / f1", "?"."""

@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from assistant.present import plural
-from assistant.tui.render import result_markdown, source_label
+from assistant.core.wording import plural
+from assistant.face.tui.render import result_markdown, source_label
 
 
 class SourceChosen(Message):

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.errors import SourceError
-from assistant.inert import inert
-from assistant.sources.listing import NotAListing, ParsedPage, parse_listing
-from assistant.sources.tabular import BadRow, parse_csv, parse_jsonl
-from assistant.sources.text import read_text
+from assistant.core.errors import SourceError
+from assistant.core.safe_text import inert
+from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
+from assistant.ingest.readers.tabular import BadRow, parse_csv, parse_jsonl
+from assistant.ingest.readers.text import read_text
 
 # JSONL/CSV collections can be large; the cap only guards against reading e.g. a disk image.
 MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from dateutil import parser as dateparser
 
-from assistant.papers import Record
+from assistant.core.records import Record
 
 _BOILERPLATE = {
     "new",

@@ -7,9 +7,9 @@ import csv
 import json
 from collections.abc import Iterable, Mapping
 
-from assistant.dates import MissingYear, parse_bound
-from assistant.errors import AssistantError
-from assistant.papers import Record
+from assistant.core.dates import MissingYear, parse_bound
+from assistant.core.errors import AssistantError
+from assistant.core.records import Record
 
 # CSV fields above this size are a broken file, not an abstract.
 csv.field_size_limit(4 * 1024 * 1024)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.errors import SourceError
+from assistant.core.errors import SourceError
 
 # A saved listing page is tens to hundreds of kB; anything this big is not one, and reading it
 # whole would only waste memory and time.

@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.bench.measure import BenchError
-from assistant.bench.report import Figure, table
-from assistant.inert import inert
+from assistant.measure.bench.measure import BenchError
+from assistant.measure.bench.report import Figure, table
+from assistant.core.safe_text import inert
 
 QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
 
@@ -23,7 +23,7 @@ QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate fi
 def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None,
               scale_only: bool = False, prompt_questions: Path | None = None) -> int:
     """Run every figure, print the table, write the JSON to `out`; returns an exit status."""
-    from assistant.bench import commands, inprocess, prompt_size, scale
+    from assistant.measure.bench import commands, inprocess, prompt_size, scale
 
     started = time.perf_counter()
     machine = _machine()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from assistant.bench.measure import BenchError, Run, alternate, median, run
-from assistant.bench.report import Figure
+from assistant.measure.bench.measure import BenchError, Run, alternate, median, run
+from assistant.measure.bench.report import Figure
 
 QUESTION = "What is the reversal curse?"
 SEARCH = "why do language models fail to reverse facts"
@@ -70,7 +70,7 @@ def _peer() -> str | None:
 
 def first_use(bench: Bench) -> list[Figure]:
     """Indexing the bundled collection on first use, then re-ingesting it unchanged."""
-    from assistant.index import bundled_pages
+    from assistant.ingest.pipeline import bundled_pages
 
     bench.announce("first use: indexing the bundled collection")
     first = bench.assistant(bench.collection, "stats")
@@ -82,7 +82,7 @@ def first_use(bench: Bench) -> list[Figure]:
 
 def start_up(bench: Bench) -> list[Figure]:
     """`--help`, and `search` against a process that only opens the stores."""
-    from assistant.vectors import COLLECTION
+    from assistant.store.vectors import COLLECTION
 
     bench.announce("assistant --help")
     helps = [bench.assistant(bench.collection, "--help") for _ in range(max(3, bench.rounds))]
@@ -155,9 +155,9 @@ def digests(bench: Bench) -> list[Figure]:
 
 def _passages(data_dir: Path) -> list[str]:
     """Every passage text the ingest embedded, rebuilt from its catalogue."""
-    from assistant.catalog import Catalog
-    from assistant.config import Settings
-    from assistant.papers import make_passages
+    from assistant.store.catalogue import Catalog
+    from assistant.core.settings import Settings
+    from assistant.core.records import make_passages
 
     catalog = Catalog(Settings(data_dir=data_dir).catalog_path)
     try:
@@ -170,8 +170,8 @@ def _passages(data_dir: Path) -> list[str]:
 def ingest(bench: Bench, papers: int) -> list[Figure]:
     """Ingesting a synthetic collection against a bare sentence-transformers encode of the
     same passages, each a whole process (start-up, model load and all)."""
-    from assistant.bench.synthetic import write_collection
-    from assistant.embed import SentenceTransformerEmbedder, bundled_model_path
+    from assistant.measure.bench.synthetic import write_collection
+    from assistant.model.embedder import SentenceTransformerEmbedder, bundled_model_path
 
     source = write_collection(bench.work / f"ingest-{papers}.jsonl", papers)
     passages = bench.work / f"passages-{papers}.json"

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.bench.commands import QUESTION, Bench
-from assistant.bench.measure import median, percentile
-from assistant.bench.report import Figure
-from assistant.llm import ChatModel, LlamaCppModel, Sampling
+from assistant.measure.bench.commands import QUESTION, Bench
+from assistant.measure.bench.measure import median, percentile
+from assistant.measure.bench.report import Figure
+from assistant.model.chat import ChatModel, LlamaCppModel, Sampling
 
 FOLLOW_UP = "How was the reversal curse tested?"
 
@@ -76,7 +76,7 @@ def generation(bench: Bench) -> list[Figure]:
     of the previous one kept (llama.cpp reuses the shared prefix) or cleared."""
     from llama_cpp import Llama
 
-    from assistant.config import Settings
+    from assistant.core.settings import Settings
     from assistant.session import Session
 
     bench.announce("generation through the pipeline against bare llama-cpp-python")
@@ -126,7 +126,7 @@ def generation(bench: Bench) -> list[Figure]:
 
 
 def _queries(count: int, seed: int = 3) -> list[str]:
-    from assistant.bench.synthetic import vocabulary
+    from assistant.measure.bench.synthetic import vocabulary
 
     rng = random.Random(seed)
     words = vocabulary()[:5000]
@@ -135,10 +135,10 @@ def _queries(count: int, seed: int = 3) -> list[str]:
 
 def search_latency(data_dir: Path, count: int) -> list[float]:
     """Seconds per `search` on an open, warm store (the chat's and a server's case)."""
-    from assistant.config import Settings
-    from assistant.retrieve import search
-    from assistant.store import open_store
-    from assistant.tuning import Tuning
+    from assistant.core.settings import Settings
+    from assistant.retrieve.hybrid import search
+    from assistant.store.data_dir import open_store
+    from assistant.core.tuning import Tuning
 
     store = open_store(Settings(data_dir=data_dir, seed_bundled=False))
     tuning = Tuning()

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.bench.commands import Bench
-from assistant.bench.inprocess import Recorder
-from assistant.bench.measure import median
-from assistant.bench.report import Figure
+from assistant.measure.bench.commands import Bench
+from assistant.measure.bench.inprocess import Recorder
+from assistant.measure.bench.measure import median
+from assistant.measure.bench.report import Figure
 
 EVIDENCE = ((3, 1), (3, 3), (5, 5))  # papers × sentences; 3 × 3 is the default (tuning.py)
 
 
 def prompt_sizes(bench: Bench, questions_file: Path) -> list[Figure]:
-    from assistant.config import Settings
-    from assistant.evaluate import evaluate, load_questions
+    from assistant.core.settings import Settings
+    from assistant.measure.evaluate import evaluate, load_questions
     from assistant.session import Session
-    from assistant.tuning import Tuning
+    from assistant.core.tuning import Tuning
 
     questions = load_questions(questions_file)
     opened = Session.open(Settings(data_dir=bench.collection))

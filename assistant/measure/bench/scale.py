@@ -6,11 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.bench.commands import QUESTION, Bench
-from assistant.bench.inprocess import search_latency, warm_search
-from assistant.bench.measure import alternate, median
-from assistant.bench.report import Figure
-from assistant.bench.synthetic import write_collection
+from assistant.measure.bench.commands import QUESTION, Bench
+from assistant.measure.bench.inprocess import search_latency, warm_search
+from assistant.measure.bench.measure import alternate, median
+from assistant.measure.bench.report import Figure
+from assistant.measure.bench.synthetic import write_collection
 
 
 def _size_mb(folder: Path) -> float:

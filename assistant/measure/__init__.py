@@ -1,0 +1,1 @@
+"""Measuring the product: `eval` (answer quality) and `bench` (speed)."""
