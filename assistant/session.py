@@ -1,31 +1,45 @@
-"""The Python API the CLI and the TUI use: a `Session` over one store and one model.
+"""The one door: every operation a face (the CLI, the chat) offers, over one store and one
+model, and the public types they need. The faces import this module and the core, nothing else.
 
 Every generating operation returns a `Stream`: iterate it for the model's text as it is
-generated; when the iteration ends, `.result` holds the verified, cited `Result`. Reading
-operations (papers, pages, a paper by id) are plain methods, so front ends never reach into
-the store themselves.
+generated; when the iteration ends, `.result` holds the verified, cited `Result`. Reading and
+housekeeping operations (papers, search, ingest, stats, check, conversations) are plain
+methods, so the faces never reach into the store themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from assistant.answer.ask import Context, Turn, ask
-from assistant.core.settings import Settings
-from assistant.store.conversations import ConversationStore
-from assistant.answer.result import Result, Stage
-from assistant.ingest.pipeline import prepare
-from assistant.core.safe_text import inert
-from assistant.core.progress import Progress
-from assistant.model.chat import ChatModel, load_model
-from assistant.core.records import Paper
-from assistant.store.data_dir import Store, ensure_writable, open_store
 from assistant.answer.digest import digest
+from assistant.answer.evidence import Source
+from assistant.answer.result import Result, Stage
 from assistant.answer.summarise import summarise_paper, summarise_topic
+from assistant.core.errors import AssistantError
+from assistant.core.progress import Progress
+from assistant.core.records import Paper
+from assistant.core.safe_text import inert
+from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
+from assistant.ingest.pipeline import FileReport, ingest, prepare
+from assistant.model.chat import ChatModel, ModelError, load_model, resolve_model_path
+from assistant.model.served import GRAMMAR_STYLES
+from assistant.retrieve.hybrid import SearchResult, search
+from assistant.store.check import CheckReport, check, repair
+from assistant.core.wording import UNFINISHED
+from assistant.store.conversations import Conversation, ConversationStore, SavedTurn
+from assistant.store.data_dir import Store, collection_name, ensure_writable, open_store
+from assistant.store.sync import reindex
+
+# The public types a face may name, from this door only.
+__all__ = ["CONVERSATIONS_FILE", "GRAMMAR_STYLES", "UNFINISHED", "ChatModel", "CheckReport", "Conversation",
+           "ConversationStore", "FileReport", "ModelError", "Paper", "Result", "SavedTurn", "SearchResult", "Session",
+           "Source", "Stage", "StageListener", "Store", "Stream", "Turn"]
 
 T = TypeVar("T")
 CONVERSATIONS_FILE = "conversations.sqlite3"
@@ -78,6 +92,7 @@ class Session:
         self.store = store
         self.tuning = tuning or Tuning()
         self._model = model
+        self.seeded = False  # whether opening indexed the bundled collection
 
     @staticmethod
     def check_data_dir(settings: Settings) -> None:
@@ -89,14 +104,26 @@ class Session:
         """The saved conversations of the data directory (usable before the collection opens)."""
         return ConversationStore(settings.data_dir / CONVERSATIONS_FILE)
 
+    @staticmethod
+    def check_model(settings: Settings) -> None:
+        """Refuse a missing or unusable --model before anything is indexed (a served model is
+        checked when it is first used)."""
+        if not settings.llm_url:
+            resolve_model_path(settings.model)
+
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, *, store: Store | None = None,
-             model: ChatModel | None = None, tuning: Tuning | None = None) -> Session:
+             model: ChatModel | None = None, tuning: Tuning | None = None, seed: bool = True,
+             allow_new_embedder: bool = False) -> Session:
         """Open the data directory (or use `store`), indexing the bundled collection on first use
-        and finishing an interrupted ingest, with `progress` told how far it is."""
-        store = store or open_store(settings)
-        prepare(store, progress)
-        return cls(settings, store, model, tuning)
+        and finishing an interrupted ingest, with `progress` told how far it is; `seeded` then
+        says whether the bundled collection was indexed just now. Without `seed`, the store is
+        opened as it is (check and reindex look at it before anything is added);
+        `allow_new_embedder` is for reindex, which exists to switch embedders."""
+        store = store or open_store(settings, allow_new_embedder=allow_new_embedder)
+        session = cls(settings, store, model, tuning)
+        session.seeded = prepare(store, progress) if seed else False
+        return session
 
     @property
     def model(self) -> ChatModel:
@@ -148,15 +175,77 @@ class Session:
     def paper_count(self) -> int:
         return self.store.catalog.counts()["papers"]
 
-    def papers(self, order: str = "date") -> list[Paper]:
-        """Every paper of the collection, newest first (or in another catalogue order)."""
-        ids = self.store.catalog.all_ids(order)
+    def papers(self, order: str = "date", limit: int | None = None) -> list[Paper]:
+        """Papers of the collection, newest first (or by title), at most `limit`."""
+        ids = self.store.catalog.all_ids(order)[:limit]
         found = self.store.catalog.papers(ids)
         return [found[i] for i in ids if i in found]
 
     def paper(self, paper_id: str) -> Paper | None:
         return self.store.catalog.papers([paper_id]).get(paper_id)
 
-    def pages(self) -> list[dict[str, object]]:
-        """The saved pages of the collection, for choosing a digest."""
-        return self.store.catalog.pages()
+    def resolve(self, paper: str) -> Paper:
+        """The one paper named by id or (part of) its title; AssistantError lists the candidates
+        when several match and says where to look when none does."""
+        return self.store.catalog.resolve(paper)
+
+    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> SearchResult:
+        """The papers that best match `query`, published between the ISO dates given; a range
+        no paper falls in is an error that says what the dates run from and to."""
+        if since and until and since > until:
+            raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
+        if (since or until) and not self.store.catalog.ids_in_range(since, until):
+            first, last = self.store.catalog.date_range()
+            known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"
+            raise AssistantError(f"no paper is dated {_range_words(since, until)}: {known}")
+        return search(self.store, query, self.tuning, k=k, since=since, until=until)
+
+    def stats(self) -> dict[str, object]:
+        """What the index holds and where it lives."""
+        catalog, settings = self.store.catalog, self.settings
+        first, last = catalog.date_range()
+        return {
+            "data_dir": str(settings.data_dir),
+            "vectors": (f"{settings.chroma_url} collection {collection_name(settings)}" if settings.chroma_url
+                        else str(settings.vectors_path)),
+            **catalog.counts(),
+            "passages": self.store.vectors.count(),
+            "earliest_date": first,
+            "latest_date": last,
+            "embedder": catalog.get_meta("embedder"),
+            "embedder_dim": int(catalog.get_meta("embedder_dim") or 0) or None,
+            "sources": catalog.pages(),
+        }
+
+    # -- changing the collection -----------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> list[FileReport]:
+        """Add files and folders to the collection (a bad file is reported, never raised)."""
+        return ingest(self.store, paths, progress)
+
+    @property
+    def embedder_name(self) -> str:
+        return self.store.embedder.name
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild every vector with the current embedder; returns how many papers it embedded."""
+        return reindex(self.store, progress)
+
+    def check(self, progress: Progress | None = None, *, repair_it: bool = False) -> tuple[CheckReport, list[str]]:
+        """Do the catalogue, the vectors and the saved conversations agree? Returns the report
+        (after repair, with `repair_it`) and the problems found before any repair."""
+        conversations = self.conversations(self.settings)
+        try:
+            with self.store.writing(progress):  # a writer at work would show as a passing disagreement
+                report = check(self.store, conversations)
+            problems = report.problems()
+            if repair_it and not report.consistent:
+                report = repair(self.store, progress, conversations)
+            return report, problems
+        finally:
+            conversations.close()
+
+
+def _range_words(since: str | None, until: str | None) -> str:
+    if since and until:
+        return f"between {since} and {until}"
+    return f"on or after {since}" if since else f"on or before {until}"

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.core.settings import Settings  # noqa: E402
-from assistant.model.chat import bundled_model_path  # noqa: E402
+from assistant.model.chat import bundled_gguf_path  # noqa: E402
 from assistant.retrieve.hybrid import search  # noqa: E402
 from assistant.store.data_dir import open_store  # noqa: E402
 from assistant.core.tuning import Tuning  # noqa: E402
@@ -130,11 +130,11 @@ def main() -> int:
         if not args.skip_in_process:
             for clients in args.clients:
                 rows.append(report_row("in-process", concurrent_asks(args.data_dir, questions(clients), [])))
-        python_server = llama_server(bundled_model_path(), free_port(), work)
+        python_server = llama_server(bundled_gguf_path(), free_port(), work)
         python_server.command += ["--n_threads", str(os.cpu_count() or 1)]
         servers: list[tuple[str, Server]] = [("llama_cpp.server", python_server)]
         if args.llama_server:
-            servers += [(f"llama-server --parallel {n}", llama_server_binary(args.llama_server, bundled_model_path(),
+            servers += [(f"llama-server --parallel {n}", llama_server_binary(args.llama_server, bundled_gguf_path(),
                                                                           free_port(), work, n))
                         for n in args.parallel]
         for where, server in servers:

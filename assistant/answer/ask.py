@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer.evidence import Source, choose, rank_sentences, select_sources
-from assistant.answer.result import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
-                                verify_then_fill)
+from assistant.answer.fill import evidence_claim, verify_then_fill
+from assistant.answer.generate import citation_grammar, fit_sources, generate
+from assistant.answer.result import Result, Section, Stage, renumber
 from assistant.model.chat import ChatModel, Sampling
 from assistant.core.records import STEM, names_in, quantities_in, split_sentences, stems
 from assistant.answer.plan import Plan, is_follow_up, plan, refers_back
@@ -37,8 +38,6 @@ _SIDES = [
                re.IGNORECASE),
     re.compile(r"^(.+?)\s+(?:versus|vs\.?|compared? (?:to|with)|compares? (?:to|with))\s+(.+?)[?.!]*$", re.IGNORECASE),
 ]
-
-REGENERATE_TEMPERATURE = 0.7  # free enough to word an answer differently, low enough to stay on the evidence
 
 Body = Generator[str | Stage, None, tuple[list[Section], list[Source], list, str, int]]
 
@@ -68,7 +67,7 @@ class Context:
         """Decoding settings for an answer. The defaults give the same answer every time; a
         regeneration samples more freely with another seed, or it would come out the same."""
         if self.retry:
-            return Sampling(max_tokens=max_tokens, grammar=grammar, temperature=REGENERATE_TEMPERATURE,
+            return Sampling(max_tokens=max_tokens, grammar=grammar, temperature=self.tuning.regenerate_temperature,
                             seed=Sampling.seed + self.retry)
         return Sampling(max_tokens=max_tokens, grammar=grammar)
 

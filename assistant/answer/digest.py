@@ -18,7 +18,8 @@ import numpy as np
 from assistant.answer import themes
 from assistant.core.errors import AssistantError
 from assistant.answer.evidence import Source
-from assistant.answer.result import Result, Section, Stage, evidence_claim
+from assistant.answer.fill import evidence_claim
+from assistant.answer.result import Result, Section, Stage
 from assistant.store.data_dir import Store
 from assistant.answer.summarise import central_sentences
 

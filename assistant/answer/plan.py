@@ -76,10 +76,6 @@ class Plan:
     since: str | None = None
     until: str | None = None
 
-    @property
-    def dated(self) -> bool:
-        return bool(self.since or self.until)
-
 
 def date_range(question: str, today: date | None = None) -> tuple[str | None, str | None, str]:
     """(since, until, question without the phrase) for a date constraint in the question."""

@@ -63,4 +63,4 @@ def bundled_prompts_dir() -> Traversable:
     try:
         return resources.files("assistant.prompt_templates")
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "prompts"
+        return Path(__file__).resolve().parents[2] / "prompts"

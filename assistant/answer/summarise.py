@@ -14,14 +14,13 @@ import numpy as np
 from assistant.answer.ask import Context, ranked_evidence
 from assistant.model.embedder import Embedder
 from assistant.answer.evidence import Source, cosine_matrix, select_sources
-from assistant.answer.result import (Result, Section, Stage, citation_grammar, evidence_claim, fit_sources, generate, renumber,
-                                verify_then_fill)
+from assistant.answer.fill import evidence_claim, verify_then_fill
+from assistant.answer.generate import citation_grammar, fit_sources, generate
+from assistant.answer.result import Result, Section, Stage, renumber
 from assistant.model.chat import Sampling
 from assistant.core.records import Paper, split_sentences, stems
 from assistant.retrieve.hybrid import search
 
-TOPIC_K = 8  # papers retrieved for a topic summary
-TOPIC_SOURCES = 4  # of which at most this many are shown to the model, two sentences each
 # Sentences that report results rather than motivation: they carry the "key findings".
 _NUMBER = re.compile(r"\d")
 _FINDING = re.compile(
@@ -101,11 +100,11 @@ def summarise_topic(ctx: Context, topic: str) -> Generator[str | Stage, None, Re
     timings: dict[str, float] = {}
     t = ctx.tuning
     yield Stage("searching")
-    result = search(ctx.store, topic, t, k=TOPIC_K)
+    result = search(ctx.store, topic, t, k=t.topic_papers)
     if not result.covered:
         return Result(kind="topic", query=topic, status="not_covered", closest=[h.paper for h in result.hits],
                       model=ctx.model.name, timings={"total": time.perf_counter() - started})
-    sources = select_sources(ctx.store.embedder, topic, result, t, max_sources=TOPIC_SOURCES, per_source=2,
+    sources = select_sources(ctx.store.embedder, topic, result, t, max_sources=t.topic_sources, per_source=2,
                              cutoff=t.relative_cutoff)
     sampling = Sampling(max_tokens=220, grammar=citation_grammar(4, [s.number for s in sources]))
     messages, sources = fit_sources(ctx.model, ctx.prompt("summarise_topic"), sources, {"topic": topic}, sampling.max_tokens)

@@ -16,6 +16,9 @@ from assistant.core.errors import AssistantError
 
 APP_NAME = "assistant"
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2"
+# How the citation grammar is sent to a model server: by its kind, as llama.cpp's grammar,
+# vLLM's structured_outputs or its older guided_grammar, or not at all.
+GRAMMAR_STYLES = ("auto", "grammar", "structured_outputs", "guided_grammar", "none")
 
 
 def default_data_dir() -> Path:

@@ -27,6 +27,8 @@ class Tuning:
     # apart by their key terms: when the best paper uses less than this share of the
     # question's distinctive words, the similarity must reach `confident_similarity`.
     min_term_coverage: float = 0.35
+    # The key terms must be in one of this many best papers.
+    coverage_hits: int = 3
     # Below `coverage_threshold`, a question is still covered from this similarity when one of
     # the best papers uses every distinctive word it has (at least one, none absent): terse
     # follow-up rewrites score 0.32; off-topic questions sharing a rare word 0.29-0.34, but
@@ -120,6 +122,11 @@ class Tuning:
     covered_similarity: float = 0.8
     max_shown: int = 4  # claims in a single-fact answer, generated and quoted together
     max_findings: int = 4  # quoted key findings in a paper summary
+    topic_papers: int = 8  # papers retrieved for a topic summary...
+    topic_sources: int = 4  # ...of which at most this many are shown to the model, two sentences each
+    # A regenerated answer samples this freely: enough to word it differently, little enough
+    # to stay on the evidence.
+    regenerate_temperature: float = 0.7
 
     def with_values(self, assignments: Iterable[str]) -> Tuning:
         """A copy with `name=value` assignments applied (from `eval --set`)."""

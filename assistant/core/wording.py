@@ -1,12 +1,14 @@
-"""How results read, written once for the CLI, the chat and the Markdown export: a paper's
-metadata line, the refusal and "quoted" wording, the heading of each kind of result, and a
-section as prose or bullets. Everything works on the JSON form of a result (`Result.to_json`),
-which is also what saved conversations keep.
+"""How results read, written once for the CLI, the chat, the Markdown export and the JSON: a
+paper's metadata line, the refusal and "quoted" wording, the heading of each kind of result, a
+section as prose or bullets, and `render`, the one walk over a result that every surface draws
+in its own `Style`. Everything works on the JSON form of a result (`Result.to_json`), which is
+also what saved conversations keep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 QUOTED = "Quoted from the sources: no generated sentence passed verification."
@@ -60,3 +62,82 @@ def section_body(section: Mapping[str, Any], claim: Callable[[Mapping[str, Any]]
 def dropped_line(dropped: Mapping[str, Any]) -> str:
     """A removed sentence and why it was removed."""
     return f"{dropped['text']} — {dropped.get('reason') or 'not supported'}"
+
+
+def claim_text(claim: Mapping[str, Any]) -> str:
+    """A sentence with its citations as plain text: "It works [1][2]"."""
+    marks = "".join(f"[{n}]" for n in claim["citations"])
+    return f"{claim['text']} {marks}".strip()
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one surface draws the parts of a result; `render` decides which parts there are and
+    in what order, once for all of them. A part left as None is not drawn on that surface."""
+
+    claim: Callable[[Mapping[str, Any]], str]  # one sentence with its citations
+    section: Callable[[str | None, str], str]  # a section from its heading (or None) and body
+    refusal: Callable[[Mapping[str, Any]], str]  # "not covered", with the closest papers
+    between: str = "\n\n"  # what separates the parts
+    title: Callable[[str], str] | None = None  # "Summary of: …" for summaries and digests
+    quoted: Callable[[str], str] | None = None  # the note that every sentence is quoted
+    sources: Callable[[list[Mapping[str, Any]]], str] | None = None
+    dropped: Callable[[list[Mapping[str, Any]]], str] | None = None  # what verification removed
+
+
+def render(result: Mapping[str, Any], style: Style) -> str:
+    """A result (its JSON form) drawn in `style`: refusal, or title, sections, the quoted note,
+    sources and removed sentences, in that order on every surface."""
+    if result.get("status") == "not_covered":
+        return style.refusal(result)
+    parts: list[str] = []
+    title = heading(result)
+    if title and style.title:
+        parts.append(style.title(title))
+    parts += [style.section(s.get("heading"), section_body(s, style.claim)) for s in result.get("sections") or []]
+    if result.get("extractive") and style.quoted:
+        parts.append(style.quoted(QUOTED))
+    if result.get("sources") and style.sources:
+        parts.append(style.sources(list(result["sources"])))
+    if result.get("dropped") and style.dropped:
+        parts.append(style.dropped(list(result["dropped"])))
+    return style.between.join(parts)
+
+
+# The text kept as a result's "answer" (JSON, saved conversations, the model's memory of a turn).
+PLAIN = Style(claim=claim_text, section=lambda head, body: f"{head}\n{body}" if head else body,
+              refusal=lambda _: "The collection does not cover this.")
+
+
+def _export_source(source: Mapping[str, Any]) -> str:
+    link = next((link["url"] for link in source.get("links") or []), source.get("url"))
+    return f"{source['number']}. {source['title']} ({meta_line(source)})" + (f" — {link}" if link else "")
+
+
+def _export_refusal(result: Mapping[str, Any]) -> str:
+    closest = [f"- {paper['title']} — {meta_line(paper)}" for paper in result.get("closest") or []]
+    return "\n".join([not_covered(result), "", *closest])
+
+
+# A saved conversation exported as Markdown.
+EXPORT = Style(
+    claim=lambda c: " ".join([c["text"], *(f"[{n}]" for n in c["citations"])]),
+    section=lambda head, body: f"### {head}\n\n{body}" if head else body,
+    refusal=_export_refusal,
+    quoted=lambda note: f"*{note}*",
+    sources=lambda sources: "\n".join(["Sources:", *map(_export_source, sources)]),
+    dropped=lambda dropped: "\n".join([f"{REMOVED} ({len(dropped)}):",
+                                       *(f"- ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)]),
+)
+
+UNFINISHED = "Not finished: the assistant stopped before this answer was complete."
+
+
+def conversation_markdown(title: str, turns: Iterable[tuple[str, Mapping[str, Any], bool]]) -> str:
+    """A conversation as a Markdown document: each (question, result, complete) turn's verified
+    answer, its sources, and the sentences verification removed with the reason for each."""
+    parts = [f"# {title}"]
+    for question, result, complete in turns:
+        parts.append(f"## {question}")
+        parts.append(render(result, EXPORT) if complete else f"*{UNFINISHED}*")
+    return "\n\n".join(p for p in parts if p).rstrip() + "\n"

@@ -16,20 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core.errors import SourceError
-from assistant.core.records import make_passages
 from assistant.core.progress import NoProgress, Progress
-from assistant.store.data_dir import DIM_KEY, EMBEDDER_KEY, Store, vectors_location
+from assistant.store.data_dir import Store
+from assistant.store.sync import sync_vectors
 
 if TYPE_CHECKING:  # page reading is imported where pages are read: search and ask read none
     from assistant.ingest.dedupe import TitleMatcher
 
 SEEDED_KEY = "seeded"
-VECTORS_KEY = "vectors_at"  # where the catalogue's papers were embedded (see `_follow_vectors`)
 BUNDLED_PREFIX = "bundled:"
-# Papers embedded, written and marked done at a time. An interruption loses at most one
-# chunk's embedding; bigger writes are cheaper per passage (one Chroma add of ~1,000 passages
-# costs a third less than eight of ~125).
-EMBED_CHUNK = 256
 
 
 @dataclass
@@ -126,48 +121,6 @@ def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None
     return reports
 
 
-def sync_vectors(store: Store, progress: Progress | None = None) -> int:
-    """Make the vector store match the catalogue; returns how many papers were embedded.
-
-    Loads the embedder only when there is something to embed, so unchanged re-ingests stay fast.
-    """
-    progress = progress or NoProgress()
-    _follow_vectors(store)
-    deletes = store.catalog.pending_vector_deletes()
-    if deletes:
-        store.vectors.delete(deletes)
-        store.catalog.clear_vector_deletes(deletes)
-    pending = store.catalog.pending_embeddings()
-    if not pending:
-        return 0
-    store.check_dimension()
-    progress.start("Embedding papers", len(pending))
-    for chunk_start in range(0, len(pending), EMBED_CHUNK):
-        chunk = pending[chunk_start : chunk_start + EMBED_CHUNK]
-        passages = {pid: make_passages(pid, title, abstract) for pid, title, abstract, _ in chunk}
-        texts = [p.text for pid in passages for p in passages[pid]]
-        vectors = store.embedder.embed(texts)
-        store.vectors.replace(list(passages), [p for pid in passages for p in passages[pid]], vectors)
-        store.catalog.mark_embedded([(pid, digest) for pid, _, _, digest in chunk])
-        progress.advance(len(chunk))
-    progress.stop()
-    return len(pending)
-
-
-def _follow_vectors(store: Store) -> None:
-    """The catalogue's marks of which papers are embedded hold for one vector store. When the
-    settings point at another (a Chroma server, another collection), every paper is embedded
-    again there, once that store answers: a mistyped URL is an error, not a re-embedding."""
-    location = vectors_location(store.settings)
-    recorded = store.catalog.get_meta(VECTORS_KEY)
-    if recorded == location:
-        return
-    if recorded is not None:
-        store.vectors.count()  # raises a clear error when the new store cannot be reached
-        store.catalog.forget_embeddings()
-    store.catalog.set_meta(VECTORS_KEY, location)
-
-
 def needs_seeding(store: Store) -> bool:
     return store.settings.seed_bundled and store.catalog.get_meta(SEEDED_KEY) is None
 
@@ -195,14 +148,3 @@ def prepare(store: Store, progress: Progress | None = None) -> bool:
         if held:  # otherwise the writer at work finishes the vectors itself
             sync_vectors(store, progress)
     return False
-
-
-def reindex(store: Store, progress: Progress | None = None) -> int:
-    """Rebuild every vector (and the keyword index) with the store's current embedder."""
-    with store.writing(progress):
-        store.catalog.forget_embeddings()
-        store.catalog.rebuild_fts()
-        store.catalog.set_meta(EMBEDDER_KEY, store.embedder.name)
-        store.catalog.delete_meta(DIM_KEY)
-        store.vectors.reset()
-        return sync_vectors(store, progress)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.core.errors import AssistantError
-from assistant.answer.evidence import Source
-from assistant.answer.result import Result
+from assistant.core.progress import NoProgress, Progress
 from assistant.core.records import content_words, numbers_in
-from assistant.session import Session
+from assistant.session import Result, Session, Source
 
 TYPES = ("fact", "comparison", "multi", "metadata", "unanswerable")
 STRICT_OVERLAP = 0.7  # share of a sentence's content words that must occur in the cited paper
@@ -205,10 +204,9 @@ def score(session: Session, question: Question, result: Result, seconds: float) 
     return outcome
 
 
-def evaluate(session: Session, questions: list[Question]) -> Report:
-    from assistant.face.cli.output import RichProgress
-
-    progress = RichProgress()
+def evaluate(session: Session, questions: list[Question], progress: Progress | None = None) -> Report:
+    """Answer every question and score it; `progress` is told how far it is."""
+    progress = progress or NoProgress()
     progress.start("Evaluating", len(questions))
     outcomes = []
     for question in questions:
@@ -218,28 +216,3 @@ def evaluate(session: Session, questions: list[Question]) -> Report:
         progress.advance()
     progress.stop()
     return Report(outcomes, session.tuning.changed())
-
-
-def print_report(report: Report) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    from assistant.face.cli.output import out
-
-    table = Table("type", "question", "shape", "status", "cited", "facts", "model", "s")
-    flag = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}
-    for o in report.outcomes:
-        cited = f"{o.coverage:.0%}" if o.coverage is not None else flag[o.gold_cited]
-        table.add_row(o.question.type, escape(o.question.question[:60]), o.shape, o.status, cited,
-                      flag[o.facts_found], str(o.generated_kept) if o.status == "answered" else "", f"{o.seconds:.1f}")
-    out.print(table)
-    if report.tuning:
-        out.print("tuning changed: " + ", ".join(f"{k}={v}" for k, v in report.tuning.items()))
-    for name, value in report.totals().items():
-        if isinstance(value, dict):
-            shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
-        elif isinstance(value, float):
-            shown = f"{value:.2f}" if "seconds" in name else f"{value:.1%}"
-        else:
-            shown = str(value)
-        out.print(f"{name.replace('_', ' '):34} {shown}")

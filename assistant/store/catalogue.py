@@ -48,6 +48,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
 """
 # Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
 UPGRADES = [Step("create the catalogue tables", script(SCHEMA))]
+# The one rule for "this paper's vectors are missing or stale": ingest, stats and check all use it.
+NEEDS_EMBEDDING = "embedded_hash IS NULL OR embedded_hash != content_hash"
 _PAPER_COLUMNS = "id, title, abstract, authors, date, date_raw, upvotes, url, links"
 
 
@@ -218,21 +220,34 @@ class Catalog:
     # -- embedding bookkeeping --------------------------------------------------------------
     def pending_embeddings(self) -> list[tuple[str, str, str, str]]:
         """(id, title, abstract, content_hash) of papers whose vectors are missing or stale."""
-        rows = self.db.execute(
-            "SELECT id, title, abstract, content_hash FROM papers"
-            " WHERE embedded_hash IS NULL OR embedded_hash != content_hash ORDER BY id"
-        )
+        rows = self.db.execute(f"SELECT id, title, abstract, content_hash FROM papers WHERE {NEEDS_EMBEDDING} ORDER BY id")
         return [(r["id"], r["title"], r["abstract"], r["content_hash"]) for r in rows]
+
+    def embedding_states(self) -> list[tuple[str, str, str, bool]]:
+        """(id, title, abstract, needs embedding) of every paper, for `check`."""
+        rows = self.db.execute(f"SELECT id, title, abstract, ({NEEDS_EMBEDDING}) AS pending FROM papers")
+        return [(r["id"], r["title"], r["abstract"], bool(r["pending"])) for r in rows]
 
     def mark_embedded(self, done: Iterable[tuple[str, str]]) -> None:
         with self.db:
             self.db.executemany("UPDATE papers SET embedded_hash = ? WHERE id = ?", [(h, pid) for pid, h in done])
 
-    def forget_embeddings(self) -> None:
-        """Mark every paper as needing new vectors (used by reindex)."""
+    def forget_embeddings(self, ids: Iterable[str] | None = None) -> None:
+        """Mark papers as needing new vectors: these (check's repair), or every one (reindex)."""
         with self.db:
+            if ids is not None:
+                self.db.executemany("UPDATE papers SET embedded_hash = NULL WHERE id = ?", [(pid,) for pid in ids])
+                return
             self.db.execute("UPDATE papers SET embedded_hash = NULL")
             self.db.execute("DELETE FROM vector_deletes")
+
+    def integrity(self) -> str:
+        """SQLite's own verdict on the file: "ok", or what is damaged."""
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def keyword_rows(self) -> int:
+        """Rows of the keyword index (one per paper when it is whole)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM papers_fts").fetchone()[0])
 
     def pending_vector_deletes(self) -> list[str]:
         return [r["paper_id"] for r in self.db.execute("SELECT paper_id FROM vector_deletes")]
@@ -346,8 +361,7 @@ class Catalog:
             "papers": int(one("SELECT COUNT(*) FROM papers").fetchone()[0]),
             "pages": int(one("SELECT COUNT(*) FROM pages").fetchone()[0]),
             "sightings": int(one("SELECT COUNT(*) FROM sightings").fetchone()[0]),
-            "pending_embeddings": int(one(
-                "SELECT COUNT(*) FROM papers WHERE embedded_hash IS NULL OR embedded_hash != content_hash").fetchone()[0]),
+            "pending_embeddings": int(one(f"SELECT COUNT(*) FROM papers WHERE {NEEDS_EMBEDDING}").fetchone()[0]),
             "with_date": int(one("SELECT COUNT(*) FROM papers WHERE date IS NOT NULL").fetchone()[0]),
             "with_authors": int(one("SELECT COUNT(*) FROM papers WHERE authors IS NOT NULL").fetchone()[0]),
         }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.store.conversations import ConversationStore
-from assistant.ingest.pipeline import sync_vectors
+from assistant.store.sync import sync_vectors
 from assistant.core.progress import Progress
 from assistant.core.records import make_passages
 from assistant.store.data_dir import Store
@@ -67,24 +67,24 @@ class CheckReport:
 def check(store: Store, conversations: ConversationStore | None = None) -> CheckReport:
     """Compare the catalogue with the vector store and the keyword index (reads only), and
     check the saved conversations when given."""
-    db = store.catalog.db
-    report = CheckReport(integrity=str(db.execute("PRAGMA integrity_check").fetchone()[0]))
+    catalog = store.catalog
+    report = CheckReport(integrity=catalog.integrity())
     if conversations is not None:
         report.conversations_integrity, report.conversations, report.unfinished_answers = conversations.health()
-    rows = db.execute("SELECT id, title, abstract, content_hash, embedded_hash FROM papers").fetchall()
-    report.papers = len(rows)
-    report.keyword_rows = int(db.execute("SELECT COUNT(*) FROM papers_fts").fetchone()[0])
+    states = catalog.embedding_states()
+    report.papers = len(states)
+    report.keyword_rows = catalog.keyword_rows()
     stored = store.vectors.ids()
     report.passages = len(stored)
     expected: set[str] = set()
-    for row in rows:
-        ids = {p.id for p in make_passages(row["id"], row["title"], row["abstract"])}
-        if row["embedded_hash"] != row["content_hash"]:
-            report.pending.append(row["id"])
+    for paper_id, title, abstract, pending in states:
+        ids = {p.id for p in make_passages(paper_id, title, abstract)}
+        if pending:
+            report.pending.append(paper_id)
             continue
         expected |= ids
         if not ids <= stored:
-            report.missing.append(row["id"])
+            report.missing.append(paper_id)
     pending = set(report.pending)
     # passages of a paper still to embed are replaced when it is embedded: not orphans
     report.orphans = sorted(i for i in stored - expected if i.split(":")[0] not in pending)
@@ -104,8 +104,7 @@ def repair(store: Store, progress: Progress | None = None, conversations: Conver
         if report.orphans:
             store.vectors.delete_ids(report.orphans)
         if report.missing:
-            with store.catalog.db as db:
-                db.executemany("UPDATE papers SET embedded_hash = NULL WHERE id = ?", [(pid,) for pid in report.missing])
+            store.catalog.forget_embeddings(report.missing)
         if report.keyword_rows != report.papers:
             store.catalog.rebuild_fts()
         sync_vectors(store, progress)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assistant.core import wording as present
+from assistant.core import wording
 from assistant.core.errors import StoreError, storage_failure
 from assistant.core.safe_text import inert, inert_json
 from assistant.store.migrations import Step, script, upgrade
@@ -37,7 +37,6 @@ UPGRADES = [
 ]
 
 
-UNFINISHED = "Not finished: the assistant stopped before this answer was complete."
 
 
 def _now() -> str:
@@ -161,46 +160,14 @@ class ConversationStore:
         row = self.db.execute("SELECT title FROM conversations WHERE id = ?", (conversation,)).fetchone()
         return "" if row is None else inert(str(row["title"]))
 
+    def markdown(self, conversation: int) -> str:
+        """The conversation as a Markdown document, drawn by the one renderer of results."""
+        turns = [(turn.question, turn.result, turn.complete) for turn in self.turns(conversation)]
+        return wording.conversation_markdown(self.title(conversation), turns)
+
     def turns(self, conversation: int) -> list[SavedTurn]:
         rows = self.db.execute("SELECT question, answer, result, kind, complete FROM turns WHERE conversation = ?"
                                " ORDER BY id", (conversation,))
         # inert on the way out, as the catalogue does: older releases saved text unstripped
         return [SavedTurn(inert(r["question"]), inert(r["answer"]), inert_json(json.loads(r["result"])),  # type: ignore[arg-type]
                           r["kind"], bool(r["complete"])) for r in rows]
-
-
-def to_markdown(title: str, turns: list[SavedTurn]) -> str:
-    """A conversation as a Markdown document: each question or summary, the verified answer,
-    its sources, and the sentences verification removed with the reason for each."""
-    lines = [f"# {title}", ""]
-    for turn in turns:
-        result = turn.result
-        lines += [f"## {turn.question}", ""]
-        if not turn.complete:
-            lines += [f"*{UNFINISHED}*", ""]
-            continue
-        if result.get("status") == "not_covered":
-            lines += [present.not_covered(result), ""]
-            lines += [f"- {paper['title']} — {present.meta_line(paper)}" for paper in result.get("closest") or []]
-            lines.append("")
-            continue
-        for section in result.get("sections") or []:
-            if section.get("heading"):
-                lines += [f"### {section['heading']}", ""]
-            lines += [present.section_body(section, lambda c: " ".join([c["text"], *(f"[{n}]" for n in c["citations"])])), ""]
-        if result.get("extractive"):
-            lines += [f"*{present.QUOTED}*", ""]
-        sources = result.get("sources") or []
-        if sources:
-            lines.append("Sources:")
-            for source in sources:
-                link = next((link["url"] for link in source.get("links") or []), source.get("url"))
-                lines.append(f"{source['number']}. {source['title']} ({present.meta_line(source)})"
-                             + (f" — {link}" if link else ""))
-            lines.append("")
-        dropped = result.get("dropped") or []
-        if dropped:
-            lines.append(f"{present.REMOVED} ({len(dropped)}):")
-            lines += [f"- ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped]
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

@@ -27,7 +27,7 @@ from assistant.core.settings import Settings
 from assistant.model.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.core.errors import StoreError
 from assistant.core.progress import NoProgress, Progress
-from assistant.store.vectors import COLLECTION, ChromaStore, VectorStore
+from assistant.store.vectors import COLLECTION, ChromaStore, VectorStore, refuse_other_embedder
 
 EMBEDDER_KEY = "embedder"
 DIM_KEY = "embedder_dim"
@@ -130,12 +130,12 @@ def open_store(settings: Settings, *, embedder: Embedder | None = None, vectors:
     stored = catalog.get_meta(EMBEDDER_KEY)
     if stored is None:
         catalog.set_meta(EMBEDDER_KEY, embedder.name)
-    elif stored != embedder.name and not allow_new_embedder:
-        catalog.close()
-        raise StoreError(
-            f"the store in {settings.data_dir} was built with embedder {stored!r}, not {embedder.name!r}; "
-            f"run `assistant reindex` to rebuild its vectors with {embedder.name!r} (or set the embedder back)"
-        )
+    elif not allow_new_embedder:
+        try:
+            refuse_other_embedder(stored, embedder.name, f"the store in {settings.data_dir}", "or set the embedder back")
+        except StoreError:
+            catalog.close()
+            raise
     vectors = vectors or ChromaStore(settings.vectors_path, url=settings.chroma_url, name=collection_name(settings),
                                      embedder=embedder.name, allow_new_embedder=allow_new_embedder)
     return Store(settings, catalog, vectors, embedder)

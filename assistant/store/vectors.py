@@ -53,6 +53,15 @@ class VectorStore(Protocol):
 ID_PAGE = 5000  # passage ids read or deleted per request
 
 
+def refuse_other_embedder(recorded: str | None, wanted: str, holder: str, otherwise: str) -> None:
+    """The one refusal of vectors made by another embedder (two vector spaces never mix), for
+    the catalogue's record and for a collection's own: `holder` names what holds them,
+    `otherwise` the way out besides a reindex."""
+    if recorded and recorded != wanted:
+        raise StoreError(f"{holder} holds vectors of embedder {recorded!r}, not {wanted!r}; run `assistant reindex` "
+                         f"to rebuild them with {wanted!r}, {otherwise}")
+
+
 class ChromaStore:
     """Chroma in cosine space, with embeddings supplied by us (Chroma's own embedding function
     is disabled: it would try to download a model). Embedded in the data directory
@@ -94,13 +103,9 @@ class ChromaStore:
                     f"are not affected: move {self.path.name}/ aside (keep it until you are done) and run "
                     "`assistant reindex` to rebuild the vectors from the catalogue"
                 ) from exc
-            written_by = (collection.metadata or {}).get("embedder")
-            if written_by and self.embedder and written_by != self.embedder and not self.allow_new_embedder:
-                raise StoreError(
-                    f"the collection {self.name!r} in {self.where} holds vectors of embedder {written_by!r}, not "
-                    f"{self.embedder!r}; run `assistant reindex` to rebuild it with {self.embedder!r}, or use another "
-                    "--collection"
-                )
+            if self.embedder and not self.allow_new_embedder:
+                refuse_other_embedder((collection.metadata or {}).get("embedder"), self.embedder,
+                                      f"the collection {self.name!r} in {self.where}", "or use another --collection")
             self._collection = collection
         return self._collection
 

@@ -19,7 +19,7 @@ from assistant.core.settings import Settings
 from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.ingest.pipeline import ingest
 from assistant.core.limits import MAX_QUESTION_CHARS, check_question
-from assistant.model.chat import bundled_model_path
+from assistant.model.chat import bundled_gguf_path
 from tests.conftest import daily_page, fake_papers, indexed_dir
 from tests.ingest.test_crash import synthetic
 
@@ -84,7 +84,7 @@ def test_model_paths_that_cannot_be_loaded(small_collection: Path, capsys: pytes
     text.write_text("these are not weights\n")
     assert "is not a GGUF model file" in error_of(capsys, ["ask", "what is graph learning?", "--model", str(text)])
     truncated = folder / "cut.gguf"
-    with bundled_model_path().open("rb") as whole:
+    with bundled_gguf_path().open("rb") as whole:
         truncated.write_bytes(whole.read(1_000_000))
     message = error_of(capsys, ["ask", "what is graph learning?", "--model", str(truncated)])
     assert "cannot load model" in message and "cut short" in message

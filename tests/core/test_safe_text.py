@@ -182,7 +182,7 @@ def test_the_real_model_is_not_taken_over_by_an_injected_instruction(make_store,
 
 def test_conversations_saved_with_raw_escapes_are_cleaned_on_the_way_out(tmp_path: Path) -> None:
     """As a release before stripping existed would have saved them: export and chat stay clean."""
-    from assistant.store.conversations import ConversationStore, to_markdown
+    from assistant.store.conversations import ConversationStore
 
     store = ConversationStore(tmp_path / "conversations.sqlite3")
     conversation = store.create(f"title{CLEAR}")
@@ -190,7 +190,7 @@ def test_conversations_saved_with_raw_escapes_are_cleaned_on_the_way_out(tmp_pat
     store.finish_turn(turn, f"answer{C1_CSI} [1]", {"status": "answered", "sections": [
         {"heading": f"h{CLEAR}", "sentences": [{"text": f"claim{OSC8}", "citations": [1]}]}], "sources": []})
     (saved,) = store.turns(conversation)
-    markdown = to_markdown(store.title(conversation), [saved])
+    markdown = store.markdown(conversation)
     assert "question?" in markdown and "claim" in markdown
     listed = store.list()[0].title
     for text in (markdown, listed, saved.answer):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.face.cli import main as cli
+from assistant.face.cli.common import EXIT_NOT_COVERED
 from assistant.ingest import pipeline as index
 from assistant.store.data_dir import Store
 from tests.conftest import daily_page, fake_papers
@@ -128,7 +129,7 @@ def test_ask_json_and_exit_codes(sample_store: Store, capsys: pytest.CaptureFixt
     assert {"number", "evidence", "title", "authors", "date"} <= set(answer["sources"][0])
     code, out, _ = run(capsys, "--data-dir", data_dir, "-q", "Who won the 2018 football world cup?", "--json")
     refused = json.loads(out)
-    assert code == cli.EXIT_NOT_COVERED and refused["status"] == "not_covered" and refused["closest"]
+    assert code == EXIT_NOT_COVERED and refused["status"] == "not_covered" and refused["closest"]
     code, out, _ = run(capsys, "--data-dir", data_dir, "--ask", "What ANLS score does Vary-toy reach on DocVQA?")
     assert code == 0 and "Sources" in out and "[1]" in out
 

@@ -14,7 +14,6 @@ from textual.widgets import DataTable, Input, Markdown, Static
 
 from assistant.core.settings import Settings
 from assistant.store.data_dir import Store
-from assistant.store.conversations import to_markdown
 from assistant.face.tui.app import AssistantApp, ChatScreen, help_sections
 from assistant.face.tui.screens import (BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen,
                                     RenameScreen, keys_table)
@@ -358,7 +357,7 @@ async def test_summary_is_saved_in_the_conversation_and_regenerate_replaces_the_
         assert app.focused is app.query_one("#question")
         turns = app.conversations.turns(app.conversation)
         assert [t.kind for t in turns] == ["answer", "paper"] and len(app.history) == 1
-        markdown = to_markdown("t", turns)
+        markdown = app.conversations.markdown(app.conversation)
         assert "## Summarise: " in markdown and markdown.count("Sources:") == 2
 
 

@@ -39,9 +39,9 @@ def synthetic(path: Path, seed: int, count: int = PAPERS) -> None:
 def quick_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sentence_transformers import SentenceTransformer
 
-    from assistant.model.embedder import bundled_model_path
+    from assistant.model.embedder import bundled_encoder_path
 
-    model = SentenceTransformer(str(bundled_model_path()), local_files_only=True)
+    model = SentenceTransformer(str(bundled_encoder_path()), local_files_only=True)
     bert = model[0].auto_model
     bert.encoder.layer = bert.encoder.layer[:1]
     bert.config.num_hidden_layers = 1
@@ -56,22 +56,26 @@ def assistant(data_dir: Path, embedder: Path, *args: str) -> subprocess.Popen[by
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-# With the slow tests (CI runs them): a trial takes about a minute. The quick loop's check of
-# an interrupted ingest is test_index's simulated interruption.
-TRIALS = [pytest.param(n, marks=pytest.mark.slow) for n in range(20)]
-killed_while_running: list[int] = []
+# A soak: each trial takes about 40 s. CI runs SOAK_TRIALS (default 3: killed early, mid-way and
+# late); `SOAK_TRIALS=20 python -m pytest -m soak` is the full run. The quick loop's check of an
+# interrupted ingest is test_pipeline's simulated interruption.
+TRIALS = [pytest.param(n, marks=[pytest.mark.slow, pytest.mark.soak]) for n in range(int(os.environ.get("SOAK_TRIALS", "3")))]
+
+
+def kill_after(trial: int) -> float:
+    """Seconds before the kill: the first three trials at the start, the middle and the end
+    of the ingest (start-up takes ~5 s, the whole ingest ~40 s), later ones at random."""
+    return (3.0, 18.0, 33.0)[trial] if trial < 3 else random.Random(trial).uniform(2.0, 36.0)
 
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_sigkill_during_ingest_loses_nothing(trial: int, tmp_path: Path, quick_embedder: Path) -> None:
-    rng = random.Random(trial)
     source = tmp_path / "papers.jsonl"
     synthetic(source, trial)
     data_dir = tmp_path / "data"
     run = assistant(data_dir, quick_embedder, "ingest", str(source))
-    time.sleep(rng.uniform(2.0, 36.0))  # start-up takes ~5 s, the whole ingest ~40 s
-    if run.poll() is None:
-        killed_while_running.append(trial)
+    time.sleep(kill_after(trial))
+    mid_run = run.poll() is None
     run.send_signal(signal.SIGKILL)
     run.wait(30)
     out, _ = assistant(data_dir, quick_embedder, "ingest", str(source)).communicate(timeout=600)  # the next command
@@ -79,5 +83,5 @@ def test_sigkill_during_ingest_loses_nothing(trial: int, tmp_path: Path, quick_e
     report = json.loads(check.communicate(timeout=300)[0])
     assert report["consistent"], (out.decode()[-2000:], report)
     assert report["papers"] == PAPERS and report["pending_embeddings"] == 0
-    print(f"\ntrial {trial}: killed {'mid-run' if trial in killed_while_running else 'after the end'}; "
+    print(f"\ntrial {trial}: killed {'mid-run' if mid_run else 'after the end'}; "
           f"{report['papers']} papers, {report['passages']} passages, consistent")

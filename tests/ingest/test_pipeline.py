@@ -12,7 +12,8 @@ from assistant.ingest.dedupe import TitleMatcher, allowed_edits
 from assistant.core.errors import StoreError
 import json
 
-from assistant.ingest.pipeline import bundled_pages, ingest, reindex, sync_vectors
+from assistant.ingest.pipeline import bundled_pages, ingest
+from assistant.store.sync import reindex, sync_vectors
 from assistant.core.records import normalise_title, paper_id
 from assistant.store.data_dir import Store, open_store
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
@@ -137,7 +138,7 @@ def test_interrupted_ingest_is_completed_by_the_next_run(make_store, real_embedd
 
     # Embedded and committed 8 papers at a time: the interruption comes in the second
     # embedding call, after the first call's commit.
-    monkeypatch.setattr(assistant.ingest.pipeline, "EMBED_CHUNK", 8)
+    monkeypatch.setattr(assistant.store.sync, "EMBED_CHUNK", 8)
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(20)))
     flaky = CountingEmbedder(real_embedder, fail_after=1)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from assistant.answer.result import citation_grammar
+from assistant.answer.generate import citation_grammar
 from assistant.model.chat import LlamaCppModel, Sampling, load_model
 
 

@@ -23,7 +23,7 @@ from textual.widgets import Markdown
 
 from assistant.answer.ask import Context, ask
 from assistant.core.settings import Settings
-from assistant.model.chat import ModelError, Sampling, bundled_model_path
+from assistant.model.chat import ModelError, Sampling, bundled_gguf_path
 from assistant.model.served import ServerModel, estimate_tokens
 from assistant.session import Stream
 from assistant.store.data_dir import Store
@@ -45,12 +45,12 @@ def installed_llama_server() -> Path | None:
 def shared_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     logs = tmp_path_factory.mktemp("llama")
     if request.param == "llama_cpp.server":
-        started = llama_server(bundled_model_path(), free_port(), logs)
+        started = llama_server(bundled_gguf_path(), free_port(), logs)
     else:
         binary = installed_llama_server()
         if binary is None:
             pytest.skip("llama.cpp's llama-server is not installed")
-        started = llama_server_binary(binary, bundled_model_path(), free_port(), logs, parallel=2)
+        started = llama_server_binary(binary, bundled_gguf_path(), free_port(), logs, parallel=2)
     started.start()
     yield started
     started.stop()
@@ -64,7 +64,7 @@ def test_a_cited_answer_through_the_server(shared_server: Server, sample_store: 
     model = ServerModel(url_of(shared_server))
     assert model.grammar_style == "grammar"  # both llama.cpp servers take its grammar field
     # they name the model by its file's path on the server: requests send it, the user sees the file
-    assert model.served.endswith(f"/{bundled_model_path().name}") and model.name == bundled_model_path().name
+    assert model.served.endswith(f"/{bundled_gguf_path().name}") and model.name == bundled_gguf_path().name
     result = Stream(ask(Context(sample_store, model), QUESTION)).result
     assert result.status == "answered" and result.cited_sources()
     assert all(c.supported and c.citations for c in result.claims)
@@ -99,11 +99,11 @@ async def test_a_chat_turn_with_the_model_on_a_server(shared_server: Server, sam
         assert "(cite:1)" in block.query_one(".answer", Markdown).source
         # the status bar names the served file and the server, not the file's whole path
         where = url_of(shared_server).removeprefix("http://").removesuffix("/v1")
-        assert app.query_one(StatusBar).model == f"{bundled_model_path().name} on {where}"
+        assert app.query_one(StatusBar).model == f"{bundled_gguf_path().name} on {where}"
 
 
 def test_a_server_killed_mid_answer_leaves_no_answer(sample_store: Store, tmp_path: Path) -> None:
-    server = llama_server(bundled_model_path(), free_port(), tmp_path)
+    server = llama_server(bundled_gguf_path(), free_port(), tmp_path)
     server.start()
     try:
         stream = Stream(ask(Context(sample_store, ServerModel(url_of(server))), QUESTION))

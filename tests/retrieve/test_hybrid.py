@@ -108,10 +108,10 @@ def test_search_survives_query_syntax(sample_store: Store) -> None:
 def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
     import numpy as np
 
-    from assistant.model.embedder import bundled_model_path
+    from assistant.model.embedder import bundled_encoder_path
     from assistant.model.query_encoder import NumpyBertEncoder
 
-    light = NumpyBertEncoder(bundled_model_path())
+    light = NumpyBertEncoder(bundled_encoder_path())
     texts = ["What is the reversal curse?", "Modèles génératifs — ünïcode, 3.5% of 12 tokens", "word " * 400]
     for mine, theirs in zip(light.embed(texts), real_embedder.embed(texts)):
         assert np.allclose(mine, theirs, atol=1e-5)

@@ -19,7 +19,8 @@ from assistant.store.check import check
 from assistant.core.settings import Settings
 from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.core.errors import StoreError
-from assistant.ingest.pipeline import bundled_pages, ingest, reindex
+from assistant.ingest.pipeline import bundled_pages, ingest
+from assistant.store.sync import reindex
 from assistant.retrieve.hybrid import search
 from assistant.session import Stream
 from assistant.store.data_dir import Store, open_store
@@ -117,7 +118,7 @@ class KillingEmbedder(CountingEmbedder):
 
 def test_an_ingest_cut_off_by_a_lost_server_finishes_on_the_next_run(server: Server, open_on, real_embedder,
                                                                       tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(assistant.ingest.pipeline, "EMBED_CHUNK", 8)  # 20 papers: three chunks; the server dies in the second
+    monkeypatch.setattr(assistant.store.sync, "EMBED_CHUNK", 8)  # 20 papers: three chunks; the server dies in the second
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(20)))
     store = open_on(url_of(server), embedder=KillingEmbedder(real_embedder, server, kill_at=2))

@@ -2,42 +2,47 @@
 model) and eval.
 
 While the model writes, its draft streams to the terminal (dimmed); when it is done the draft
-is replaced by the verified answer and its numbered sources.
+is replaced by the verified answer and its numbered sources. Rich and the session are imported
+inside the commands, so that `--help` stays instant.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from rich.live import Live
-from rich.text import Text
-
-from assistant.face.cli.main import EXIT_NOT_COVERED, EXIT_OK, open_ready
-from assistant.core.settings import Settings
 from assistant.core.errors import AssistantError
-from assistant.answer.result import Result
 from assistant.core.limits import MAX_K_ASK, check_k, check_question
-from assistant.model.chat import resolve_model_path
-from assistant.face.cli.output import out, print_json, print_result
-from assistant.session import Session, Stream
+from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
+from assistant.face.cli.common import EXIT_NOT_COVERED, EXIT_OK, open_session
+
+if TYPE_CHECKING:
+    from assistant.session import Result, Session, Stream
 
 
 def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
-    if not settings.llm_url:
-        resolve_model_path(settings.model)  # a wrong --model is reported before any indexing
-    session = Session(settings, open_ready(settings), tuning=tuning)
+    from assistant.session import Session
+
+    Session.check_model(settings)  # a wrong --model is reported before any indexing
+    session = open_session(settings)
+    session.tuning = tuning or session.tuning
     session.model  # noqa: B018 - load the model before any work, for a prompt error
     return session
 
 
 def show(stream: Stream[Result], as_json: bool) -> int:
     """Stream the draft (terminal only), then print the verified result."""
-    if as_json or not out.is_terminal:
+    from rich.live import Live
+    from rich.text import Text
+
+    from assistant.face.cli.output import out, print_json, print_result
+
+    if as_json or not out().is_terminal:
         result = stream.result
     else:
         draft = Text(style="dim")
-        with Live(draft, console=out, transient=True, refresh_per_second=12) as live:
+        with Live(draft, console=out(), transient=True, refresh_per_second=12) as live:
             for piece in stream:
                 draft.append(piece)
                 live.update(draft)
@@ -67,15 +72,16 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    session = Session(settings, open_ready(settings))  # a digest quotes: no model to load
+    session = open_session(settings)  # a digest quotes: no model to load
     return show(session.digest(args.page), args.json)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.measure.evaluate import evaluate, load_questions, print_report
+    from assistant.face.cli.output import RichProgress, print_eval_report, print_json
+    from assistant.measure.evaluate import evaluate, load_questions
 
     tuning = Tuning().with_values(args.set)
     questions = load_questions(args.file)
-    report = evaluate(session_for(settings, tuning), questions)
-    print_json(report.to_json()) if args.json else print_report(report)
+    report = evaluate(session_for(settings, tuning), questions, RichProgress())
+    print_json(report.to_json()) if args.json else print_eval_report(report)
     return EXIT_OK

@@ -8,19 +8,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from assistant import __version__
-from assistant.core.settings import Settings, load_settings
 from assistant.core.errors import AssistantError, user_error
-from assistant.core.safe_text import inert
 from assistant.core.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
-from assistant.model.served import GRAMMAR_STYLES
-
-if TYPE_CHECKING:
-    from assistant.store.data_dir import Store
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_COVERED = 0, 1, 2, 3
+from assistant.core.safe_text import inert
+from assistant.core.settings import GRAMMAR_STYLES, Settings, load_settings
+from assistant.face.cli import generate
+from assistant.face.cli.common import EXIT_ERROR, EXIT_OK, open_session
 
 DESCRIPTION = """\
 A local research assistant over paper abstracts. It indexes saved pages of paper listings
@@ -180,27 +175,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings({name: getattr(args, name, None) for name in SETTING_FLAGS})
 
 
-def open_ready(settings: Settings, *, seed: bool = True, allow_new_embedder: bool = False) -> Store:
-    """Open the store; on first use, index the bundled collection (with a progress bar)."""
-    from assistant.ingest.pipeline import prepare
-    from assistant.face.cli.output import RichProgress, err
-    from assistant.store.data_dir import open_store
-
-    store = open_store(settings, allow_new_embedder=allow_new_embedder)
-    if seed:
-        progress = RichProgress()
-        if prepare(store, progress):
-            err.print(f"[dim]Indexed the bundled sample collection into {settings.data_dir}.[/]")
-    return store
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.ingest.pipeline import ingest
     from assistant.face.cli.output import RichProgress, print_json, print_reports
 
-    store = open_ready(settings)
-    reports = ingest(store, args.paths, RichProgress())
-    total = store.catalog.counts()["papers"]
+    session = open_session(settings)
+    reports = session.ingest(args.paths, RichProgress())
+    total = session.paper_count()
     if args.json:
         print_json({"files": [r.to_json() for r in reports], "papers": total})
     else:
@@ -211,20 +191,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import print_json, print_search
-    from assistant.retrieve.hybrid import search
-    from assistant.core.tuning import Tuning
 
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
     since, until = _bounds(args.since, args.until)
-    if since and until and since > until:
+    if since and until and since > until:  # said before the collection is opened
         raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
-    store = open_ready(settings)
-    if (since or until) and not store.catalog.ids_in_range(since, until):
-        first, last = store.catalog.date_range()
-        known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"
-        raise AssistantError(f"no paper is dated {_range_words(since, until)}: {known}")
-    result = search(store, query, Tuning(), k=args.k, since=since, until=until)
+    result = open_session(settings).search(query, k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 
@@ -238,19 +211,10 @@ def _bounds(since: str | None, until: str | None) -> tuple[str | None, str | Non
     return (parse_bound(since) if since else None), (parse_bound(until, end=True) if until else None)
 
 
-def _range_words(since: str | None, until: str | None) -> str:
-    if since and until:
-        return f"between {since} and {until}"
-    return f"on or after {since}" if since else f"on or before {until}"
-
-
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import print_json, print_papers
 
-    store = open_ready(settings)
-    ids = store.catalog.all_ids(args.sort)[: args.limit]
-    found = store.catalog.papers(ids)
-    papers = [found[i] for i in ids]
+    papers = open_session(settings).papers(args.sort, args.limit)
     if args.json:
         print_json({"count": len(papers), "papers": [p.to_json() for p in papers]})
     else:
@@ -261,71 +225,42 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import print_json, print_paper
 
-    paper = open_ready(settings).catalog.resolve(args.paper)
+    paper = open_session(settings).resolve(args.paper)
     print_json(paper.to_json()) if args.json else print_paper(paper)
     return EXIT_OK
-
-
-def collect_stats(store: Store) -> dict[str, object]:
-    from assistant.store.data_dir import collection_name
-
-    counts = store.catalog.counts()
-    first, last = store.catalog.date_range()
-    settings = store.settings
-    return {
-        "data_dir": str(settings.data_dir),
-        "vectors": (f"{settings.chroma_url} collection {collection_name(settings)}" if settings.chroma_url
-                    else str(settings.vectors_path)),
-        **counts,
-        "passages": store.vectors.count(),
-        "earliest_date": first,
-        "latest_date": last,
-        "embedder": store.catalog.get_meta("embedder"),
-        "embedder_dim": int(store.catalog.get_meta("embedder_dim") or 0) or None,
-        "sources": store.catalog.pages(),
-    }
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import print_json, print_stats
 
-    stats = collect_stats(open_ready(settings))
+    stats = open_session(settings).stats()
     print_json(stats) if args.json else print_stats(stats)
     return EXIT_OK
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.ingest.pipeline import reindex
     from assistant.face.cli.output import RichProgress, out
 
-    store = open_ready(settings, seed=False, allow_new_embedder=True)
-    count = reindex(store, RichProgress())
-    out.print(f"Re-embedded {count} papers with {store.embedder.name}.")
+    session = open_session(settings, seed=False, allow_new_embedder=True)
+    count = session.reindex(RichProgress())
+    out().print(f"Re-embedded {count} papers with {session.embedder_name}.")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.store.check import check, repair
     from assistant.face.cli.output import RichProgress, out, print_json
-    from assistant.session import Session
 
-    store = open_ready(settings, seed=False)
-    conversations = Session.conversations(settings)
-    with store.writing(RichProgress()):  # a writer at work would show as a passing disagreement
-        report = check(store, conversations)
-    problems = report.problems()
-    if args.repair and not report.consistent:
-        report = repair(store, RichProgress(), conversations)
+    report, problems = open_session(settings, seed=False).check(RichProgress(), repair_it=args.repair)
     if args.json:
         print_json(report.to_json() | ({"repaired": problems} if args.repair else {}))
     else:
         for line in problems:
-            out.print(f"{'[green]repaired:[/]' if args.repair and report.consistent else '[red]✗[/]'} {line}")
+            out().print(f"{'[green]repaired:[/]' if args.repair and report.consistent else '[red]✗[/]'} {line}")
         verdict = "consistent" if report.consistent else "NOT consistent (run `assistant check --repair`)"
-        out.print(f"{report.papers} papers, {report.passages} passages: {verdict}")
+        out().print(f"{report.papers} papers, {report.passages} passages: {verdict}")
         unfinished = f", {report.unfinished_answers} answer(s) left unfinished by a crash (kept, marked as such)" \
             if report.unfinished_answers else ""
-        out.print(f"{report.conversations} saved conversation(s){unfinished}")
+        out().print(f"{report.conversations} saved conversation(s){unfinished}")
     return EXIT_OK if report.consistent else EXIT_ERROR
 
 
@@ -353,21 +288,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
                      prompt_questions=args.prompt_sizes)
 
 
-def _generation(name: str) -> Callable[[argparse.Namespace, Settings], int]:
-    """Commands that use the language model live in their own module, imported on use."""
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        from assistant.face.cli import generate as cli_generate
-
-        return int(getattr(cli_generate, f"cmd_{name}")(args, settings))
-
-    return run
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
-    "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat, "ask": _generation("ask"), "summarise": _generation("summarise"),
-    "digest": _generation("digest"), "eval": _generation("eval"), "bench": cmd_bench,
+    "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat,
+    "ask": generate.cmd_ask, "summarise": generate.cmd_summarise, "digest": generate.cmd_digest,
+    "eval": generate.cmd_eval, "bench": cmd_bench,
 }
 
 

@@ -8,29 +8,40 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
-from assistant.core import wording as present
+from assistant.core import wording
 from assistant.core.safe_text import inert
 from assistant.core.records import Paper
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from assistant.answer.result import Result
-    from assistant.ingest.pipeline import FileReport
-    from assistant.retrieve.hybrid import SearchResult
+    from assistant.measure.evaluate import Report as EvalReport
+    from assistant.session import FileReport, Result, SearchResult
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-# In a terminal Rich wraps (keeping indents); into pipes and logs, one line per message.
-out.soft_wrap = not out.is_terminal
-err.soft_wrap = not err.is_terminal
+def _console(stderr: bool) -> Console:
+    """A console on the stream as it is now (a test may have replaced it). In a terminal Rich
+    wraps (keeping indents); into pipes and logs, one line per message."""
+    console = Console(stderr=stderr, highlight=False)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
+def out() -> Console:
+    """Where results go: stdout."""
+    return _console(stderr=False)
+
+
+def err() -> Console:
+    """Where progress, notes and footers go: stderr, so stdout stays clean for --json and pipes."""
+    return _console(stderr=True)
 
 
 _C1 = re.compile(r"[\x7f-\x9f]")
@@ -61,12 +72,12 @@ class RichProgress:
         self.stop()
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
+            console=err(), transient=True, disable=not err().is_terminal,
         )
         self._bar.start()
         self._task = self._bar.add_task(description, total=total or None)
-        if total == 0 and not err.is_terminal:
-            err.print(description + "…")  # a wait: worth a line even where bars are not drawn
+        if total == 0 and not err().is_terminal:
+            err().print(description + "…")  # a wait: worth a line even where bars are not drawn
 
     def advance(self, amount: int = 1) -> None:
         if self._bar is not None and self._task is not None:
@@ -80,42 +91,42 @@ class RichProgress:
 
 def meta_line(paper: Paper) -> str:
     """`2024-03-11 · 2 authors · 3 upvotes` (only what is known), worded as everywhere else."""
-    return present.meta_line(paper.to_json())
+    return wording.meta_line(paper.to_json())
 
 
 def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -> None:
     for report in reports:
         if report.status == "failed":
-            err.print(f"[red]✗[/] {shown(report.error or report.path)}")
+            err().print(f"[red]✗[/] {shown(report.error or report.path)}")
             continue
         detail = "unchanged, skipped" if report.status == "unchanged" else (
             f"{report.layout}, {report.papers} papers ({report.new} new, {report.changed} changed)"
         )
-        out.print(f"[green]✓[/] {shown(report.path)}: {detail}")
+        out().print(f"[green]✓[/] {shown(report.path)}: {detail}")
         for warning in report.warnings:
-            err.print(f"  [yellow]warning:[/] {shown(warning)}")
+            err().print(f"  [yellow]warning:[/] {shown(warning)}")
     failed = sum(r.status == "failed" for r in reports)
     summary = f"{len(reports) - failed} file(s) ingested, {failed} failed; embedded {embedded} paper(s); {total_papers} papers in the collection"
-    out.print(("[red]" if failed else "[bold]") + summary)
+    out().print(("[red]" if failed else "[bold]") + summary)
 
 
 def _indented(markup: str) -> None:
     """Print indented by four columns: wrapped under the indent in a terminal, one line in a pipe."""
-    out.print(Padding(markup, (0, 0, 0, 4)) if out.is_terminal else "    " + markup)
+    out().print(Padding(markup, (0, 0, 0, 4)) if out().is_terminal else "    " + markup)
 
 
 def print_search(result: SearchResult) -> None:
     if not result.hits:
-        out.print("No papers match.")
+        out().print("No papers match.")
         return
     if not result.covered:
         why = (f"best similarity {result.best_similarity:.2f} < {result.threshold:.2f}"
                if result.best_similarity < result.threshold else
                f"the best paper uses {result.term_coverage:.0%} of the query's key terms, "
                f"and {result.absent_share:.0%} of them appear in no paper")
-        err.print(f"[yellow]Nothing in the collection closely matches this query ({why}). The closest papers are:[/]")
+        err().print(f"[yellow]Nothing in the collection closely matches this query ({why}). The closest papers are:[/]")
     for rank, hit in enumerate(result.hits, start=1):
-        out.print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
+        out().print(f"[bold]{rank:>2}. {escape(hit.paper.title)}[/]  [dim]{hit.paper.id}[/]")
         similarity = "keyword match only" if hit.similarity is None else f"similarity {hit.similarity:.2f}"
         _indented(f"[dim]{escape(meta_line(hit.paper))} · {similarity}[/]")
         # Passages are "title. sentences"; show the sentences, or the abstract's start when the
@@ -133,22 +144,22 @@ def print_papers(papers: list[Paper]) -> None:
     for paper in papers:
         table.add_row(paper.id, paper.date or paper.date_raw or "", "" if paper.authors is None else str(paper.authors),
                       escape(paper.title))
-    out.print(table)
-    out.print(f"{len(papers)} papers")
+    out().print(table)
+    out().print(f"{len(papers)} papers")
 
 
 def print_paper(paper: Paper) -> None:
-    out.print(f"[bold]{escape(paper.title)}[/]")
-    out.print(f"[dim]id {paper.id} · {escape(meta_line(paper))}[/]")
+    out().print(f"[bold]{escape(paper.title)}[/]")
+    out().print(f"[dim]id {paper.id} · {escape(meta_line(paper))}[/]")
     for alias in paper.aliases:
-        out.print(f"[dim]also listed as: {escape(alias)}[/]")
-    out.print(f"[dim]seen on: {escape(', '.join(paper.pages))}[/]")
+        out().print(f"[dim]also listed as: {escape(alias)}[/]")
+    out().print(f"[dim]seen on: {escape(', '.join(paper.pages))}[/]")
     for link in paper.links:
-        out.print(f"{link['kind']}: {escape(link['url'])}")
+        out().print(f"{link['kind']}: {escape(link['url'])}")
     if paper.url:
-        out.print(f"url: {escape(paper.url)}")
-    out.print()
-    out.print(escape(paper.abstract))
+        out().print(f"url: {escape(paper.url)}")
+    out().print()
+    out().print(escape(paper.abstract))
 
 
 def print_stats(stats: dict[str, object]) -> None:
@@ -158,46 +169,73 @@ def print_stats(stats: dict[str, object]) -> None:
     for key, value in stats.items():
         if key != "sources":
             table.add_row(key.replace("_", " "), shown(str(value)))
-    out.print(table)
+    out().print(table)
 
 
-def _source_line(number: int, paper: Paper) -> str:
-    links = " · ".join(f"{link['kind']}: {link['url']}" for link in paper.links[:2])
-    url = f" · {paper.url}" if paper.url else ""
-    return f"[bold cyan]\\[{number}][/] {escape(paper.title)} [dim]— {escape(meta_line(paper))}{escape(url)}" + (
-        f" · {escape(links)}" if links else "") + f" · {paper.id}[/]"
+def _source_line(source: Mapping[str, Any]) -> str:
+    links = " · ".join(f"{link['kind']}: {link['url']}" for link in (source.get("links") or [])[:2])
+    url = f" · {source['url']}" if source.get("url") else ""
+    return f"[bold cyan]\\[{source['number']}][/] {escape(source['title'])} [dim]— {escape(wording.meta_line(source))}" \
+        f"{escape(url)}" + (f" · {escape(links)}" if links else "") + f" · {source['id']}[/]"
+
+
+def _refusal(result: Mapping[str, Any]) -> str:
+    closest = [f"  • {escape(p['title'])} [dim]— {escape(wording.meta_line(p))} · {p['id']}[/]"
+               for p in result.get("closest") or []]
+    return "\n".join([f"[yellow]{escape(wording.not_covered(result))}[/]", *closest])
+
+
+def _dropped(dropped: list[Mapping[str, Any]]) -> str:
+    lines = [f"[dim]  ✗ {escape(wording.dropped_line(claim))}[/]" for claim in dropped]
+    return "\n".join([f"\n[dim]{wording.REMOVED} ({len(dropped)}):[/]", *lines])
+
+
+# A result in the terminal, as Rich markup: one part a line, sections and lists set off by a blank line.
+TERMINAL = wording.Style(
+    claim=lambda claim: escape(claim["text"]) + " [cyan]" + escape("".join(f"[{n}]" for n in claim["citations"])) + "[/]",
+    section=lambda head, body: f"\n[bold]{escape(head)}[/]\n{body}" if head else body,
+    refusal=_refusal,
+    between="\n",
+    title=lambda title: f"[bold]{escape(title)}[/]",
+    quoted=lambda note: f"[dim]({note})[/]",
+    sources=lambda sources: "\n".join(["\n[bold]Sources[/]", *map(_source_line, sources)]),
+    dropped=_dropped,
+)
 
 
 def print_result(result: Result) -> None:
     """A verified answer or summary, its numbered sources, and what verification removed."""
-    data = result.to_json()
+    if result.standalone and result.status != "not_covered":
+        err().print(f"[dim]Searched for: {escape(result.standalone)}[/]")
+    out().print(wording.render(result.to_json(), TERMINAL))
     if result.status == "not_covered":
-        out.print(f"[yellow]{escape(present.not_covered(data))}[/]")
-        for paper in result.closest:
-            out.print(f"  • {escape(paper.title)} [dim]— {escape(meta_line(paper))} · {paper.id}[/]")
         return
-    if result.standalone:
-        err.print(f"[dim]Searched for: {escape(result.standalone)}[/]")
-    title = present.heading(data)
-    if title:
-        out.print(f"[bold]{escape(title)}[/]")
-    for section in data["sections"]:  # type: ignore[union-attr]
-        if section["heading"]:
-            out.print(f"\n[bold]{escape(section['heading'])}[/]")
-        out.print(present.section_body(
-            section, lambda claim: escape(claim["text"]) + " [cyan]" + escape("".join(f"[{n}]" for n in claim["citations"])) + "[/]"
-        ))
-    if result.extractive:
-        out.print(f"[dim]({present.QUOTED})[/]")
-    out.print("\n[bold]Sources[/]")
-    for source in result.cited_sources():
-        out.print(_source_line(source.number, source.paper))
-    if result.dropped:
-        out.print(f"\n[dim]{present.REMOVED} ({len(result.dropped)}):[/]")
-        for claim in data["dropped"]:  # type: ignore[union-attr]
-            out.print(f"[dim]  ✗ {escape(present.dropped_line(claim))}[/]")
     footer = f"{result.timings.get('total', 0.0):.1f} s"
     if result.model:  # a digest quotes: no model wrote it
         speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
         footer += f" · {result.tokens} tokens at {speed:.0f}/s · {shown(result.model)}"
-    err.print(f"[dim]{footer}[/]")
+    err().print(f"[dim]{footer}[/]")
+
+
+def print_eval_report(report: EvalReport) -> None:
+    """The eval's table of questions, then its totals."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("type", "question", "shape", "status", "cited", "facts", "model", "s")
+    flag = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}
+    for o in report.outcomes:
+        cited = f"{o.coverage:.0%}" if o.coverage is not None else flag[o.gold_cited]
+        table.add_row(o.question.type, escape(o.question.question[:60]), o.shape, o.status, cited,
+                      flag[o.facts_found], str(o.generated_kept) if o.status == "answered" else "", f"{o.seconds:.1f}")
+    out().print(table)
+    if report.tuning:
+        out().print("tuning changed: " + ", ".join(f"{k}={v}" for k, v in report.tuning.items()))
+    for name, value in report.totals().items():
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        elif isinstance(value, float):
+            shown = f"{value:.2f}" if "seconds" in name else f"{value:.1%}"
+        else:
+            shown = str(value)
+        out().print(f"{name.replace('_', ' '):34} {shown}")

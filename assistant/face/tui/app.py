@@ -23,16 +23,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
-from assistant.core import wording as present
-from assistant.answer.ask import Turn
-from assistant.core.settings import Settings
-from assistant.store.conversations import SavedTurn, to_markdown
+from assistant.core import wording
 from assistant.core.errors import AssistantError, user_error
-from assistant.answer.result import Result, Stage
 from assistant.core.limits import check_question
-from assistant.model.chat import ChatModel, ModelError
-from assistant.session import Session, StageListener, Stream
-from assistant.store.data_dir import Store
+from assistant.core.settings import Settings
+from assistant.session import ChatModel, ModelError, Result, Session, Stage, StageListener, Store, Stream, Turn
 from assistant.face.tui.commands import AssistantCommands
 from assistant.face.tui.jobs import AppClosed, Job, ProgressAdapter
 from assistant.face.tui.navigation import Navigation
@@ -69,7 +64,7 @@ class ChatScreen(Screen[None]):
             box.focus()
 
 
-class AssistantApp(Navigation, App[None]):
+class AssistantApp(Navigation):
     TITLE = "assistant"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {AssistantCommands}
@@ -316,7 +311,7 @@ class AssistantApp(Navigation, App[None]):
 
     def show_stage(self, job: Job, stage: Stage) -> None:
         words = {"searching": "searching…", "writing": "writing…",
-                 "checking": f"checking {present.plural(stage.count, 'sentence')}…"}
+                 "checking": f"checking {wording.plural(stage.count, 'sentence')}…"}
         self.show_activity(job, words.get(stage.name, f"{stage.name}…"))
 
     def show_activity(self, job: Job, text: str) -> None:
@@ -404,7 +399,7 @@ class AssistantApp(Navigation, App[None]):
             return
         block = blocks[-1]
         assert block.result is not None
-        self.copy_to_clipboard(to_markdown(block.question, [SavedTurn(block.question, "", block.result)]))
+        self.copy_to_clipboard(wording.conversation_markdown(block.question, [(block.question, block.result, True)]))
         self.notify("Copied the last answer and its sources.")
 
     def action_help(self) -> None:

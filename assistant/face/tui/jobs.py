@@ -6,16 +6,29 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from assistant.face.tui.widgets import AnswerBlock
-
-if TYPE_CHECKING:
-    from assistant.face.tui.app import AssistantApp
 
 
 class AppClosed(Exception):
     """The user quit while the collection was being indexed."""
+
+
+class ProgressHost(Protocol):
+    """What the progress reports need of the chat app: whether it still runs, a way to call it
+    from a worker thread, and its progress bar."""
+
+    @property
+    def is_running(self) -> bool: ...
+
+    def tell(self, callback: Callable[..., Any], *args: object) -> None: ...
+
+    def progress_start(self, description: str, total: int) -> None: ...
+
+    def progress_advance(self, amount: int) -> None: ...
+
+    def progress_stop(self) -> None: ...
 
 
 class ProgressAdapter:
@@ -23,7 +36,7 @@ class ProgressAdapter:
     Once the app has closed it stops the indexing at the next step (the next start finishes
     it), so quitting never waits for a whole first-run index."""
 
-    def __init__(self, app: AssistantApp) -> None:
+    def __init__(self, app: ProgressHost) -> None:
         self.app = app
 
     def _tell(self, callback: Callable[..., Any], *args: object) -> None:

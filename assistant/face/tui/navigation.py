@@ -1,33 +1,27 @@
 """The chat's ways around the collection and its history: opening papers (from a citation or
 the browser), asking about one paper, and starting, opening and exporting conversations.
 
-A mixin of `AssistantApp`, kept apart so that the app module holds the asking itself. Its
-methods are typed with the app as `self`, which mypy accepts only with the check below off."""
-# mypy: disable-error-code="misc"
+The base class of `AssistantApp`, kept apart so that the app module holds the asking itself:
+it names the chat state it shares and the two asking methods it calls, which the app defines."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from rich.text import Text
+from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from assistant.answer.ask import Turn
 from assistant.core.settings import Settings
-from assistant.store.conversations import UNFINISHED, ConversationStore, to_markdown
-from assistant.session import Session
+from assistant.session import UNFINISHED, ConversationStore, Result, Session, StageListener, Stream, Turn
 from assistant.face.tui.render import cited_sentences
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
 from assistant.face.tui.widgets import AnswerBlock, SourceChosen
 
-if TYPE_CHECKING:
-    from assistant.face.tui.app import AssistantApp
-
-
-class Navigation:
-    """Papers and conversations; `self` is always the `AssistantApp` that mixes this in."""
+class Navigation(App[None]):
+    """Papers and conversations, for the chat app built on it."""
 
     # the chat's state these share with the app (set in `AssistantApp.__init__`)
     settings: Settings
@@ -37,13 +31,24 @@ class Navigation:
     history: list[Turn]
     scope: set[str] | None
 
+    # -- asking, which the app defines ------------------------------------------------------
+    def can_ask(self) -> bool:
+        raise NotImplementedError("AssistantApp.can_ask")
+
+    def start_job(self, question: str, kind: str, make: Callable[[Session, StageListener], Stream[Result]],
+                  label: str = "You") -> bool:
+        raise NotImplementedError("AssistantApp.start_job")
+
+    def cancel_job(self, why: str = "Cancelled.") -> None:
+        raise NotImplementedError("AssistantApp.cancel_job")
+
     # -- papers ---------------------------------------------------------------------------------
-    def on_source_chosen(self: AssistantApp, event: SourceChosen) -> None:
+    def on_source_chosen(self, event: SourceChosen) -> None:
         source = next((s for s in event.result.get("sources", []) if s["number"] == event.number), None)
         if source is not None:
             self.open_paper(source["id"], cited_sentences(event.result, event.number))
 
-    def open_paper(self: AssistantApp, paper_id: str, highlight: list[str] | None = None) -> None:
+    def open_paper(self, paper_id: str, highlight: list[str] | None = None) -> None:
         paper = self.session.paper(paper_id) if self.session else None
         if paper is None:
             self.notify("That paper is no longer in the collection.", severity="warning")
@@ -62,12 +67,12 @@ class Navigation:
 
         self.push_screen(PaperScreen(paper, highlight), chosen)
 
-    def action_clear_scope(self: AssistantApp) -> None:
+    def action_clear_scope(self) -> None:
         self.scope = None
         self.query_one("#scope").display = False
         self.refresh_bindings()
 
-    def action_browse(self: AssistantApp) -> None:
+    def action_browse(self) -> None:
         if self.session is None:
             self.notify("Still getting ready; the papers will be here in a moment.", severity="warning")
             return
@@ -79,7 +84,7 @@ class Navigation:
         self.push_screen(BrowserScreen(self.session.papers()), chosen)
 
     # -- conversations ----------------------------------------------------------------------------
-    def action_new_chat(self: AssistantApp) -> None:
+    def action_new_chat(self) -> None:
         self.cancel_job()
         self.conversation, self.history = None, []
         self.action_clear_scope()
@@ -88,19 +93,19 @@ class Navigation:
         if not box.disabled:
             box.focus()
 
-    def action_conversations(self: AssistantApp) -> None:
+    def action_conversations(self) -> None:
         def chosen(conversation: int | None) -> None:
             if conversation is not None:
                 self.call_later(self.load_conversation, conversation)
 
         self.push_screen(ConversationsScreen(self.conversations, self.conversation_deleted), chosen)
 
-    def conversation_deleted(self: AssistantApp, conversation: int) -> None:
+    def conversation_deleted(self, conversation: int) -> None:
         """Deleting the open conversation starts a fresh one."""
         if conversation == self.conversation:
             self.action_new_chat()
 
-    async def load_conversation(self: AssistantApp, conversation: int) -> None:
+    async def load_conversation(self, conversation: int) -> None:
         self.action_new_chat()
         self.conversation = conversation
         chat = self.query_one("#chat", VerticalScroll)
@@ -116,7 +121,7 @@ class Navigation:
         chat.scroll_end(animate=False)
         self.notify(f"Opened “{self.conversations.title(conversation)}”.")
 
-    def action_export(self: AssistantApp) -> None:
+    def action_export(self) -> None:
         if self.conversation is None:
             self.notify("Nothing to export yet: ask a question first.", severity="warning")
             return
@@ -125,5 +130,5 @@ class Navigation:
         folder = self.settings.data_dir / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{slug}-{self.conversation}.md"
-        path.write_text(to_markdown(title, self.conversations.turns(self.conversation)), encoding="utf-8")
+        path.write_text(self.conversations.markdown(self.conversation), encoding="utf-8")
         self.notify(f"Saved to {path}", title="Exported", timeout=10)

@@ -1,41 +1,45 @@
-"""Results (live or saved, always in their JSON form) as Markdown for the chat, worded by
-`assistant.core.wording` like the CLI and the export, with citations the user can click."""
+"""Results (live or saved, always in their JSON form) as Markdown for the chat: the one
+renderer of `assistant.core.wording` in the chat's style, with citations the user can click."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from assistant.core import wording as present
+from assistant.core import wording
 
 
 def cite(numbers: list[int]) -> str:
     return "".join(f"[\\[{n}\\]](cite:{n})" for n in numbers)
 
 
+def _refusal(result: dict[str, Any]) -> str:
+    closest = [f"- {paper['title']} — {wording.meta_line(paper)}" for paper in result.get("closest", [])]
+    return "\n".join([f"**{wording.not_covered(result)}**", "", *closest])
+
+
+def _dropped(dropped: list[Any]) -> str:
+    removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)
+    return f"> **{wording.REMOVED} ({len(dropped)})**\n>\n{removed}"
+
+
+# The sources are not drawn here: the chat lists them under the answer, each one clickable.
+CHAT = wording.Style(
+    claim=lambda claim: f"{claim['text']} {cite(claim['citations'])}",
+    section=lambda head, body: f"**{head}**\n\n{body}" if head else body,
+    refusal=_refusal,
+    title=lambda title: f"**{title}**",
+    quoted=lambda note: f"*{note}*",
+    dropped=_dropped,
+)
+
+
 def result_markdown(result: dict[str, Any]) -> str:
     """The verified answer with clickable citations, then what verification removed."""
-    if result.get("status") == "not_covered":
-        lines = [f"**{present.not_covered(result)}**", ""]
-        lines += [f"- {paper['title']} — {present.meta_line(paper)}" for paper in result.get("closest", [])]
-        return "\n".join(lines)
-    parts = []
-    title = present.heading(result)
-    if title:
-        parts.append(f"**{title}**")
-    for section in result.get("sections", []):
-        body = present.section_body(section, lambda claim: f"{claim['text']} {cite(claim['citations'])}")
-        parts.append(f"**{section['heading']}**\n\n{body}" if section.get("heading") else body)
-    if result.get("extractive"):
-        parts.append(f"*{present.QUOTED}*")
-    dropped = result.get("dropped") or []
-    if dropped:
-        removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)
-        parts.append(f"> **{present.REMOVED} ({len(dropped)})**\n>\n{removed}")
-    return "\n\n".join(parts)
+    return wording.render(result, CHAT)
 
 
 def source_label(source: dict[str, Any]) -> str:
-    return f"[{source['number']}] {source['title']} — {present.meta_line(source)}"
+    return f"[{source['number']}] {source['title']} — {wording.meta_line(source)}"
 
 
 def cited_sentences(result: dict[str, Any], number: int) -> list[str]:

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Markdown, OptionLi
 from textual.widgets.option_list import Option
 
 from assistant.core import wording as present
-from assistant.store.conversations import Conversation, ConversationStore
+from assistant.session import Conversation, ConversationStore
 from assistant.core.errors import AssistantError
 from assistant.core.records import Paper, split_sentences
 

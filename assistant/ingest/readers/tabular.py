@@ -11,8 +11,9 @@ from assistant.core.dates import MissingYear, parse_bound
 from assistant.core.errors import AssistantError
 from assistant.core.records import Record
 
-# CSV fields above this size are a broken file, not an abstract.
-csv.field_size_limit(4 * 1024 * 1024)
+# CSV fields above this size are a broken file, not an abstract (the csv module's own limit,
+# 128 KB, would refuse a long abstract).
+MAX_CSV_FIELD = 4 * 1024 * 1024
 
 
 class BadRow(ValueError):
@@ -81,11 +82,15 @@ def parse_csv(text: str) -> list[Record]:
     """A CSV file with a header row naming at least `title` and `abstract`."""
     # lines, not a StringIO: that would hold a second copy of the text at four bytes a character
     reader = csv.DictReader(line + "\n" for line in text.split("\n"))
-    header = {name.strip().lower() for name in reader.fieldnames or []}
-    missing = {"title", "abstract"} - header
-    if missing:
-        raise BadRow(f"header lacks column(s): {', '.join(sorted(missing))}")
+    # the csv module keeps its limit process-wide: raised for this read only, then put back
+    previous = csv.field_size_limit(MAX_CSV_FIELD)
     try:
+        header = {name.strip().lower() for name in reader.fieldnames or []}
+        missing = {"title", "abstract"} - header
+        if missing:
+            raise BadRow(f"header lacks column(s): {', '.join(sorted(missing))}")
         return [record_from_row(row, f"line {reader.line_num}") for row in reader]
     except csv.Error as exc:
         raise BadRow(f"line {reader.line_num}: {exc}") from exc
+    finally:
+        csv.field_size_limit(previous)

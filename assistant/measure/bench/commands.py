@@ -171,7 +171,7 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
     """Ingesting a synthetic collection against a bare sentence-transformers encode of the
     same passages, each a whole process (start-up, model load and all)."""
     from assistant.measure.bench.synthetic import write_collection
-    from assistant.model.embedder import SentenceTransformerEmbedder, bundled_model_path
+    from assistant.model.embedder import SentenceTransformerEmbedder, bundled_encoder_path
 
     source = write_collection(bench.work / f"ingest-{papers}.jsonl", papers)
     passages = bench.work / f"passages-{papers}.json"
@@ -184,7 +184,7 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
         ours.append(bench.assistant(target, "ingest", str(source), seed_bundled=False))
         if not passages.exists():
             passages.write_text(json.dumps(_passages(target)))
-        bare.append(run([sys.executable, "-c", BARE_ENCODE, str(passages), str(bundled_model_path()),
+        bare.append(run([sys.executable, "-c", BARE_ENCODE, str(passages), str(bundled_encoder_path()),
                          str(SentenceTransformerEmbedder().batch_size)], bench.env(target)))
         shutil.rmtree(target)
     count = len(json.loads(passages.read_text()))

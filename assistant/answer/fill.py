@@ -1,0 +1,53 @@
+"""Verify, then fill: the one step every grounded output goes through after the model has
+written. What the model wrote is checked sentence by sentence against the sources; evidence
+fills in what the kept sentences do not already say."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.answer.evidence import Source, cosine_matrix
+from assistant.answer.verify import Claim, verify
+from assistant.core.tuning import Tuning
+from assistant.model.embedder import Embedder
+
+
+def evidence_claim(source: Source, sentence: str, origin: str = "evidence") -> Claim:
+    """A sentence quoted from a source (or stated from its catalogue record): supported by
+    construction."""
+    return Claim(sentence, (source.number,), True, 1.0, origin=origin)
+
+
+def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources: list[Source], *, question: str = "",
+                     required: Sequence[tuple[Source, str]] = (), spare: Sequence[tuple[Source, str]] = (),
+                     min_claims: int = 0, max_claims: int = 99,
+                     one_per_source: bool = False) -> tuple[list[Claim], list[Claim]]:
+    """The one step every grounded output goes through: verify what the model wrote, then
+    fill from the evidence what the kept sentences do not already say.
+
+    `required` evidence is added unless a kept sentence states it; `spare` evidence only when
+    no generated sentence was kept, while there are fewer than `min_claims` claims (so an
+    answer whose generated sentences all failed still says more than one quote). With
+    `one_per_source`, evidence from a source that a kept sentence already cites is skipped.
+    Returns (claims to show, dropped claims).
+    """
+    checked = verify(embedder, generated, sources, tuning, question)
+    claims = [c for c in checked if c.supported]
+    dropped = [c for c in checked if not c.supported]
+    said = [c.text for c in claims]
+    candidates = [(pair, True) for pair in required] + [(pair, False) for pair in spare]
+    if not candidates:
+        return claims, dropped
+    texts = [sentence for (_, sentence), _ in candidates]
+    closeness = cosine_matrix(embedder, texts, said).max(axis=1) if said else np.zeros(len(texts))
+    written = bool(claims)
+    for ((source, sentence), needed), close in zip(candidates, closeness):
+        if len(claims) >= max_claims or (not needed and (written or len(claims) >= min_claims)):
+            continue
+        if one_per_source and any(source.number in c.citations for c in claims):
+            continue
+        if close < tuning.covered_similarity and all(c.text != sentence for c in claims):
+            claims.append(evidence_claim(source, sentence))
+    return claims, dropped
