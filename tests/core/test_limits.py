@@ -153,6 +153,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
+@pytest.mark.slow  # 35 s: it embeds 300 papers twice to fill the disk mid-write (CI runs it)
 def test_a_full_disk_stops_cleanly_and_the_next_run_finishes(tmpfs: Path, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:

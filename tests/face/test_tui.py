@@ -439,6 +439,9 @@ def test_snapshot_activity_line(snap_compare, sample_store: Store, tmp_path: Pat
         await wait_until(pilot, lambda: app.query_one(StatusBar).activity == "writing… (3 tokens)")
         steady(app)
         await pilot.pause()
+        # the picture is taken as soon as this returns; quitting then waits for the writer, so
+        # the gate opens a little later rather than at the model's 30 s limit
+        threading.Timer(3.0, model.gate.set).start()
 
     try:
         assert snap_compare(app, terminal_size=(100, 30), run_before=writing)
