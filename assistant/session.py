@@ -184,6 +184,10 @@ class Session:
     def paper(self, paper_id: str) -> Paper | None:
         return self.store.catalog.papers([paper_id]).get(paper_id)
 
+    def find(self, text: str) -> list[str]:
+        """Ids of the papers an id, a title (any spelling seen) or a part of a title names."""
+        return self.store.catalog.find(text)
+
     def resolve(self, paper: str) -> Paper:
         """The one paper named by id or (part of) its title; AssistantError lists the candidates
         when several match and says where to look when none does."""

@@ -177,7 +177,7 @@ def score(session: Session, question: Question, result: Result, seconds: float) 
             outcome.notes.append("answered a question the collection cannot answer")
         return outcome
     def ids(titles: list[str]) -> set[str]:
-        return {pid for title in titles for pid in session.store.catalog.find(title)[:1]}
+        return {pid for title in titles for pid in session.find(title)[:1]}
 
     expected, related = ids(question.papers), ids(question.related)
     cited = {s.paper.id for s in result.cited_sources()}
