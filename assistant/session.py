@@ -26,18 +26,17 @@ from assistant.core.records import Paper
 from assistant.core.safe_text import inert
 from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
+from assistant.core.wording import UNFINISHED
 from assistant.ingest.pipeline import FileReport, ingest, prepare
 from assistant.model.chat import ChatModel, ModelError, load_model, resolve_model_path
-from assistant.model.served import GRAMMAR_STYLES
 from assistant.retrieve.hybrid import SearchResult, search
 from assistant.store.check import CheckReport, check, repair
-from assistant.core.wording import UNFINISHED
 from assistant.store.conversations import Conversation, ConversationStore, SavedTurn
 from assistant.store.data_dir import Store, collection_name, ensure_writable, open_store
 from assistant.store.sync import reindex
 
 # The public types a face may name, from this door only.
-__all__ = ["CONVERSATIONS_FILE", "GRAMMAR_STYLES", "UNFINISHED", "ChatModel", "CheckReport", "Conversation",
+__all__ = ["CONVERSATIONS_FILE", "UNFINISHED", "ChatModel", "CheckReport", "Conversation",
            "ConversationStore", "FileReport", "ModelError", "Paper", "Result", "SavedTurn", "SearchResult", "Session",
            "Source", "Stage", "StageListener", "Store", "Stream", "Turn"]
 

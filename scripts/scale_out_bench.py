@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.tuning import Tuning  # noqa: E402
 from assistant.model.chat import bundled_gguf_path  # noqa: E402
 from assistant.retrieve.hybrid import search  # noqa: E402
 from assistant.store.data_dir import open_store  # noqa: E402
-from assistant.core.tuning import Tuning  # noqa: E402
 from tests.servers import Server, chroma_server, free_port, llama_server, llama_server_binary  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval" / "dev.jsonl"

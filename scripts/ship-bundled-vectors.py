@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.core.settings import Settings
-from assistant.model.embedder import SHIPPED_VECTORS, SentenceTransformerEmbedder, text_key
 from assistant.ingest.pipeline import bundled_pages, ingest
+from assistant.model.embedder import SHIPPED_VECTORS, SentenceTransformerEmbedder, text_key
 from assistant.store.data_dir import open_store
 
 TARGET = Path(__file__).resolve().parent.parent / "assistant" / "data" / SHIPPED_VECTORS

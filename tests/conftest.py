@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.core.settings import Settings
+from assistant.ingest.pipeline import bundled_pages, ingest
 from assistant.model.embedder import SentenceTransformerEmbedder
-from assistant.ingest.pipeline import ingest, bundled_pages
 from assistant.store.data_dir import Store, open_store
-
 
 NETGUARD = Path(__file__).parent / "netguard"
 

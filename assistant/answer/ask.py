@@ -23,15 +23,15 @@ from pathlib import Path
 from assistant.answer.evidence import Source, choose, rank_sentences, select_sources
 from assistant.answer.fill import evidence_claim, verify_then_fill
 from assistant.answer.generate import citation_grammar, fit_sources, generate
-from assistant.answer.result import Result, Section, Stage, renumber
-from assistant.model.chat import ChatModel, Sampling
-from assistant.core.records import STEM, names_in, quantities_in, split_sentences, stems
 from assistant.answer.plan import Plan, is_follow_up, plan, refers_back
 from assistant.answer.prompts import Prompt, load_prompt
-from assistant.retrieve.hybrid import SearchResult, distinctive_words, search, term_coverage
-from assistant.store.data_dir import Store
+from assistant.answer.result import Result, Section, Stage, renumber
+from assistant.core.records import STEM, names_in, quantities_in, split_sentences, stems
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
+from assistant.model.chat import ChatModel, Sampling
+from assistant.retrieve.hybrid import SearchResult, distinctive_words, search, term_coverage
+from assistant.store.data_dir import Store
 
 _SIDES = [
     re.compile(r"\b(?:compare|comparison of|differences? between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)[?.!]*$",

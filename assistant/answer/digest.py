@@ -16,12 +16,12 @@ from collections.abc import Generator
 import numpy as np
 
 from assistant.answer import themes
-from assistant.core.errors import AssistantError
 from assistant.answer.evidence import Source
 from assistant.answer.fill import evidence_claim
 from assistant.answer.result import Result, Section, Stage
-from assistant.store.data_dir import Store
 from assistant.answer.summarise import central_sentences
+from assistant.core.errors import AssistantError
+from assistant.store.data_dir import Store
 
 
 def digest(store: Store, page: str) -> Generator[str | Stage, None, Result]:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.model.embedder import Embedder
 from assistant.core.records import Paper, content_words, quantities_in, split_sentences, stems
-from assistant.retrieve.hybrid import SearchResult
 from assistant.core.tuning import Tuning
+from assistant.model.embedder import Embedder
+from assistant.retrieve.hybrid import SearchResult
+
 
 @dataclass(frozen=True)
 class Source:

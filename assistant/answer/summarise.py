@@ -12,13 +12,13 @@ from collections.abc import Generator
 import numpy as np
 
 from assistant.answer.ask import Context, ranked_evidence
-from assistant.model.embedder import Embedder
 from assistant.answer.evidence import Source, cosine_matrix, select_sources
 from assistant.answer.fill import evidence_claim, verify_then_fill
 from assistant.answer.generate import citation_grammar, fit_sources, generate
 from assistant.answer.result import Result, Section, Stage, renumber
-from assistant.model.chat import Sampling
 from assistant.core.records import Paper, split_sentences, stems
+from assistant.model.chat import Sampling
+from assistant.model.embedder import Embedder
 from assistant.retrieve.hybrid import search
 
 # Sentences that report results rather than motivation: they carry the "key findings".

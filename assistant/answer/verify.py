@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.model.embedder import Embedder
 from assistant.answer.evidence import Source
+from assistant.answer.wellformed import base_zipf, garbled, vocabulary
 from assistant.core.records import STEM, content_words, numbers_in, split_sentences, stems
 from assistant.core.tuning import Tuning
-from assistant.answer.wellformed import base_zipf, garbled, vocabulary
+from assistant.model.embedder import Embedder
 
 _CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Words any abstract uses to frame a claim; a sentence made only of these, the question's

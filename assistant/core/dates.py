@@ -11,6 +11,7 @@ from dateutil import parser as dateparser
 
 from assistant.core.errors import AssistantError
 
+
 class MissingYear(AssistantError):
     """A date without a year: fine to keep as text, useless as a bound."""
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.core.settings import BUNDLED_EMBEDDER
 from assistant.core.errors import StoreError
 from assistant.core.offline import go_offline
+from assistant.core.settings import BUNDLED_EMBEDDER
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.store.catalogue import Catalog
 from assistant.core.records import ASKING_WORDS, STEM, Hit, Paper, content_words, passage_text, spellings, stems
-from assistant.store.data_dir import Store
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
+from assistant.store.catalogue import Catalog
+from assistant.store.data_dir import Store
 
 
 def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str, int]:

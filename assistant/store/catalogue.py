@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.errors import AssistantError, StoreError
+from assistant.core.records import (
+    Paper,
+    Record,
+    content_hash,
+    content_words,
+    find_links,
+    normalise_title,
+    paper_id,
+    spellings,
+)
 from assistant.core.safe_text import inert
 from assistant.store.migrations import Step, script, upgrade
-from assistant.core.records import (Paper, Record, content_hash, content_words, find_links, normalise_title, paper_id,
-                              spellings)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

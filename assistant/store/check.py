@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.store.conversations import ConversationStore
-from assistant.store.sync import sync_vectors
 from assistant.core.progress import Progress
 from assistant.core.records import make_passages
+from assistant.store.conversations import ConversationStore
 from assistant.store.data_dir import Store
+from assistant.store.sync import sync_vectors
 
 
 @dataclass

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from assistant.store.catalogue import Catalog
-from assistant.core.settings import Settings
-from assistant.model.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.core.errors import StoreError
 from assistant.core.progress import NoProgress, Progress
+from assistant.core.settings import Settings
+from assistant.model.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.store.catalogue import Catalog
 from assistant.store.vectors import COLLECTION, ChromaStore, VectorStore, refuse_other_embedder
 
 EMBEDDER_KEY = "embedder"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.ask import Context, Turn, ask
-from assistant.core.settings import Settings
 from assistant.answer.evidence import Source
 from assistant.answer.generate import fit_sources
-from assistant.model.chat import ModelError, load_model, resolve_model_path
-from assistant.core.records import split_sentences
 from assistant.answer.prompts import load_prompt
+from assistant.core.records import split_sentences
+from assistant.core.settings import Settings
+from assistant.model.chat import ModelError, load_model, resolve_model_path
 from assistant.session import Session, Stream
 from assistant.store.data_dir import Store
 from tests.conftest import ScriptedModel

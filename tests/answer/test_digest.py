@@ -8,13 +8,13 @@ import pytest
 
 from assistant.answer import themes
 from assistant.answer.digest import digest
-from assistant.model.embedder import SentenceTransformerEmbedder
-from assistant.core.errors import AssistantError
 from assistant.answer.evidence import cosine_matrix
+from assistant.answer.summarise import central_sentences
+from assistant.core.errors import AssistantError
 from assistant.core.records import Paper, split_sentences
+from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.session import Stream
 from assistant.store.data_dir import Store
-from assistant.answer.summarise import central_sentences
 
 
 def test_digest_lists_every_paper_of_the_page_once_with_a_quoted_sentence(sample_store: Store) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from assistant.answer.ask import Context
+from assistant.answer.summarise import summarise_paper, summarise_topic
 from assistant.core.records import split_sentences
 from assistant.session import Stream
 from assistant.store.data_dir import Store
-from assistant.answer.summarise import summarise_paper, summarise_topic
 
 
 def test_summarise_paper(sample_store: Store, real_model) -> None:

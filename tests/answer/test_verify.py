@@ -9,15 +9,14 @@ import pytest
 from wordfreq import zipf_frequency
 
 from assistant.answer.evidence import Source
-from assistant.core.records import Paper, names_in, quantities_in, split_sentences, stems
 from assistant.answer.plan import is_follow_up, plan, refers_back
-from assistant.retrieve.hybrid import alternatives, term_coverage
-from assistant.store.data_dir import Store
-from assistant.core.tuning import Tuning
 from assistant.answer.verify import Checker
 from assistant.answer.wellformed import fragment, vocabulary
+from assistant.core.records import Paper, names_in, quantities_in, split_sentences, stems
+from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
-
+from assistant.retrieve.hybrid import alternatives, term_coverage
+from assistant.store.data_dir import Store
 
 
 def test_word_frequency_reads_the_same_figures_as_wordfreq(sample_store: Store) -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.face.cli.main import main
-from assistant.core.settings import Settings
-from assistant.model.embedder import SentenceTransformerEmbedder
-from assistant.ingest.pipeline import ingest
 from assistant.core.limits import MAX_QUESTION_CHARS, check_question
+from assistant.core.settings import Settings
+from assistant.face.cli.main import main
+from assistant.ingest.pipeline import ingest
 from assistant.model.chat import bundled_gguf_path
+from assistant.model.embedder import SentenceTransformerEmbedder
 from tests.conftest import daily_page, fake_papers, indexed_dir
 from tests.ingest.test_crash import synthetic
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from assistant.core.settings import Settings
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.core.tuning import Tuning
 from assistant.ingest.pipeline import ingest
+from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.retrieve.hybrid import search
 from assistant.store.data_dir import open_store
-from assistant.core.tuning import Tuning
 from tests.conftest import NETGUARD, daily_page, fake_papers
 
 

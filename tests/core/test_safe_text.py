@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.ingest.pipeline import ingest
 from assistant.core.safe_text import count_removed, inert
+from assistant.ingest.pipeline import ingest
 
 CLEAR = "\x1b[2J"
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\"

@@ -13,11 +13,18 @@ import pytest
 from textual.widgets import DataTable, Input, Markdown, Static
 
 from assistant.core.settings import Settings
-from assistant.store.data_dir import Store
 from assistant.face.tui.app import AssistantApp, ChatScreen, help_sections
-from assistant.face.tui.screens import (BrowserScreen, ConfirmScreen, ConversationsScreen, HelpScreen, PaperScreen,
-                                    RenameScreen, keys_table)
+from assistant.face.tui.screens import (
+    BrowserScreen,
+    ConfirmScreen,
+    ConversationsScreen,
+    HelpScreen,
+    PaperScreen,
+    RenameScreen,
+    keys_table,
+)
 from assistant.face.tui.widgets import AnswerBlock, StatusBar
+from assistant.store.data_dir import Store
 from tests.conftest import ScriptedModel
 
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA"
@@ -506,9 +513,9 @@ def test_one_author_is_singular_everywhere() -> None:
 
 def test_sections_read_the_same_in_the_chat_and_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     from assistant.answer.result import Result, Section
+    from assistant.answer.verify import Claim
     from assistant.face.cli.output import print_result
     from assistant.face.tui.render import result_markdown
-    from assistant.answer.verify import Claim
 
     prose = {"heading": "TL;DR", "bullets": False, "sentences": [
         {"text": "First point.", "citations": [1]}, {"text": "Second point.", "citations": [1]}]}

@@ -3,19 +3,18 @@ embedder mismatch."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from assistant.core.errors import StoreError
+from assistant.core.records import normalise_title, paper_id
 from assistant.core.settings import Settings
 from assistant.ingest.dedupe import TitleMatcher, allowed_edits
-from assistant.core.errors import StoreError
-import json
-
 from assistant.ingest.pipeline import bundled_pages, ingest
-from assistant.store.sync import reindex, sync_vectors
-from assistant.core.records import normalise_title, paper_id
 from assistant.store.data_dir import Store, open_store
+from assistant.store.sync import reindex, sync_vectors
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
 
 

@@ -23,14 +23,14 @@ from textual.widgets import Markdown
 
 from assistant.answer.ask import Context, ask
 from assistant.core.settings import Settings
+from assistant.face.tui.app import AssistantApp
+from assistant.face.tui.widgets import StatusBar
 from assistant.model.chat import ModelError, Sampling, bundled_gguf_path
 from assistant.model.served import ServerModel, estimate_tokens
 from assistant.session import Stream
 from assistant.store.data_dir import Store
-from assistant.face.tui.app import AssistantApp
-from assistant.face.tui.widgets import StatusBar
-from tests.servers import Server, free_port, llama_server, llama_server_binary
 from tests.face.test_tui import ask as ask_in_chat
+from tests.servers import Server, free_port, llama_server, llama_server_binary
 
 pytestmark = pytest.mark.slow  # a real model answers on the server
 QUESTION = "What ANLS score does Vary-toy reach on DocVQA"

@@ -17,11 +17,11 @@ import pytest
 from textual.visual import visualize
 
 from assistant.core.settings import Settings
+from assistant.face.tui.widgets import StatusBar
 from assistant.model.chat import Sampling
 from assistant.model.served import ServerModel, estimate_tokens
 from assistant.session import Session
 from assistant.store.data_dir import Store
-from assistant.face.tui.widgets import StatusBar
 
 GRAMMAR = 'root ::= "yes" | "no"'
 CONSTRAINT_FIELDS = {"grammar", "structured_outputs", "guided_grammar", "repeat_penalty", "repetition_penalty"}

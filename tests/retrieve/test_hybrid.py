@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.store.catalogue import fts_query
-from assistant.core.records import make_passages
 from assistant.answer.plan import plan
-from assistant.retrieve.hybrid import SearchResult, search
-from assistant.store.data_dir import Store
+from assistant.core.records import make_passages
 from assistant.core.tuning import Tuning
+from assistant.retrieve.hybrid import SearchResult, search
+from assistant.store.catalogue import fts_query
+from assistant.store.data_dir import Store
 
 QUESTIONS = Path(__file__).parents[1] / "data" / "search-questions.jsonl"
 OFF_TOPIC = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.store.check import check, repair
+from assistant.core.records import Passage
 from assistant.face.cli.main import main
 from assistant.ingest.pipeline import ingest
-from assistant.core.records import Passage
+from assistant.store.check import check, repair
 from tests.conftest import daily_page, fake_papers
 
 

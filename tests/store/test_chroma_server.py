@@ -15,20 +15,20 @@ from textual.widgets import Markdown
 
 import assistant.ingest.pipeline
 from assistant.answer.ask import Context, ask
-from assistant.store.check import check
-from assistant.core.settings import Settings
-from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.core.errors import StoreError
+from assistant.core.settings import Settings
+from assistant.core.tuning import Tuning
+from assistant.face.tui.app import AssistantApp
 from assistant.ingest.pipeline import bundled_pages, ingest
-from assistant.store.sync import reindex
+from assistant.model.embedder import SentenceTransformerEmbedder
 from assistant.retrieve.hybrid import search
 from assistant.session import Stream
+from assistant.store.check import check
 from assistant.store.data_dir import Store, open_store
-from assistant.face.tui.app import AssistantApp
-from assistant.core.tuning import Tuning
+from assistant.store.sync import reindex
 from tests.conftest import CountingEmbedder, daily_page, fake_papers
-from tests.servers import Server, chroma_server, free_port
 from tests.face.test_tui import ask as ask_in_chat
+from tests.servers import Server, chroma_server, free_port
 
 QUERY = "why do language models fail to reverse facts"
 

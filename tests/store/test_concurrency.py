@@ -18,10 +18,10 @@ from filelock import FileLock
 from textual.widgets import Input
 
 from assistant.core.settings import Settings
-from assistant.session import Session
-from assistant.store.data_dir import WRITER_LOCK, open_store
 from assistant.face.tui.app import AssistantApp
 from assistant.face.tui.widgets import AnswerBlock
+from assistant.session import Session
+from assistant.store.data_dir import WRITER_LOCK, open_store
 from tests.conftest import ScriptedModel, indexed_dir
 from tests.face.test_tui import wait_until
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.errors import StoreError
 from assistant.store.catalogue import Catalog
 from assistant.store.conversations import ConversationStore
-from assistant.core.errors import StoreError
 
 # The conversations schema as released before versioning (user_version 0, no `kind` column).
 UNVERSIONED_CONVERSATIONS = """

@@ -17,8 +17,8 @@ from rich.padding import Padding
 from rich.table import Table
 
 from assistant.core import wording
-from assistant.core.safe_text import inert
 from assistant.core.records import Paper
+from assistant.core.safe_text import inert
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -67,7 +67,13 @@ class RichProgress:
         self._task: int | None = None
 
     def start(self, description: str, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # not for search
+        from rich.progress import (  # not for search
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.stop()
         self._bar = Progress(

@@ -27,12 +27,12 @@ from assistant.core import wording
 from assistant.core.errors import AssistantError, user_error
 from assistant.core.limits import check_question
 from assistant.core.settings import Settings
-from assistant.session import ChatModel, ModelError, Result, Session, Stage, StageListener, Store, Stream, Turn
 from assistant.face.tui.commands import AssistantCommands
 from assistant.face.tui.jobs import AppClosed, Job, ProgressAdapter
 from assistant.face.tui.navigation import Navigation
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
 from assistant.face.tui.widgets import AnswerBlock, Draft, QuestionInput, StatusBar
+from assistant.session import ChatModel, ModelError, Result, Session, Stage, StageListener, Store, Stream, Turn
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
 # Actions that change the chat: off while another screen (paper, browser, help) is on top.

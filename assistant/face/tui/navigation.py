@@ -15,10 +15,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from assistant.core.settings import Settings
-from assistant.session import UNFINISHED, ConversationStore, Result, Session, StageListener, Stream, Turn
 from assistant.face.tui.render import cited_sentences
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
 from assistant.face.tui.widgets import AnswerBlock, SourceChosen
+from assistant.session import UNFINISHED, ConversationStore, Result, Session, StageListener, Stream, Turn
+
 
 class Navigation(App[None]):
     """Papers and conversations, for the chat app built on it."""

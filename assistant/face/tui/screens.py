@@ -14,9 +14,10 @@ from textual.widgets import Button, DataTable, Footer, Input, Markdown, OptionLi
 from textual.widgets.option_list import Option
 
 from assistant.core import wording as present
-from assistant.session import Conversation, ConversationStore
 from assistant.core.errors import AssistantError
 from assistant.core.records import Paper, split_sentences
+from assistant.session import Conversation, ConversationStore
+
 
 def key_name(binding: Binding) -> str:
     """How a key is written in help and the README: "ctrl+n", "escape / f1", "?"."""

@@ -6,11 +6,11 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.binding import Binding
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 

@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant.core.safe_text import inert
 from assistant.measure.bench.measure import BenchError
 from assistant.measure.bench.report import Figure, table
-from assistant.core.safe_text import inert
 
 QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
 

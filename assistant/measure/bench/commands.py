@@ -155,9 +155,9 @@ def digests(bench: Bench) -> list[Figure]:
 
 def _passages(data_dir: Path) -> list[str]:
     """Every passage text the ingest embedded, rebuilt from its catalogue."""
-    from assistant.store.catalogue import Catalog
-    from assistant.core.settings import Settings
     from assistant.core.records import make_passages
+    from assistant.core.settings import Settings
+    from assistant.store.catalogue import Catalog
 
     catalog = Catalog(Settings(data_dir=data_dir).catalog_path)
     try:

@@ -136,9 +136,9 @@ def _queries(count: int, seed: int = 3) -> list[str]:
 def search_latency(data_dir: Path, count: int) -> list[float]:
     """Seconds per `search` on an open, warm store (the chat's and a server's case)."""
     from assistant.core.settings import Settings
+    from assistant.core.tuning import Tuning
     from assistant.retrieve.hybrid import search
     from assistant.store.data_dir import open_store
-    from assistant.core.tuning import Tuning
 
     store = open_store(Settings(data_dir=data_dir, seed_bundled=False))
     tuning = Tuning()

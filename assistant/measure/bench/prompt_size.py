@@ -17,9 +17,9 @@ EVIDENCE = ((3, 1), (3, 3), (5, 5))  # papers × sentences; 3 × 3 is the defaul
 
 def prompt_sizes(bench: Bench, questions_file: Path) -> list[Figure]:
     from assistant.core.settings import Settings
+    from assistant.core.tuning import Tuning
     from assistant.measure.evaluate import evaluate, load_questions
     from assistant.session import Session
-    from assistant.core.tuning import Tuning
 
     questions = load_questions(questions_file)
     opened = Session.open(Settings(data_dir=bench.collection))
