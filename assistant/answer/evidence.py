@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.core.records import Paper, content_words, quantities_in, split_sentences, stems
 from assistant.core.tuning import Tuning
+from assistant.core.wording import name_list
 from assistant.model.embedder import Embedder
 from assistant.retrieve.hybrid import SearchResult
 
@@ -34,7 +35,8 @@ class Source:
         authors = paper.authors
         when = paper.date or paper.date_raw
         return {
-            "authors": (f"{title} has {authors} author{'s' if authors != 1 else ''}." if authors is not None
+            "authors": (f"{title} is by {name_list(paper.author_names)}." if paper.author_names else
+                        f"{title} has {authors} author{'s' if authors != 1 else ''}." if authors is not None
                         else f"The catalogue has no author count for {title}."),
             "date": f"{title} was published on {when}." if when else f"The catalogue has no publication date for {title}.",
             "upvotes": (f"{title} has {paper.upvotes} upvotes." if paper.upvotes is not None

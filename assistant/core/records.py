@@ -145,6 +145,7 @@ class Record:
     date_raw: str | None = None
     upvotes: int | None = None
     url: str | None = None
+    author_names: tuple[str, ...] = ()  # where the source names them (JSONL, CSV); pages give a count
 
     @property
     def key(self) -> str:
@@ -166,6 +167,7 @@ class Paper:
     links: list[dict[str, str]] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
+    author_names: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The stable machine-readable form used by every `--json` output."""
@@ -174,6 +176,7 @@ class Paper:
             "title": self.title,
             "abstract": self.abstract,
             "authors": self.authors,
+            "author_names": self.author_names,
             "date": self.date,
             "date_raw": self.date_raw,
             "upvotes": self.upvotes,

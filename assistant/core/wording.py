@@ -21,6 +21,13 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def name_list(names: list[str], shown: int = 8) -> str:
+    """"A", "A and B", "A, B and C"; past `shown` names, "A, B, … and 9 others"."""
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} others"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def meta_line(paper: Mapping[str, Any]) -> str:
     """`2024-03-11 · 2 authors · 3 upvotes` from a paper's (or source's) JSON: only what is known."""
     parts = [paper.get("date") or paper.get("date_raw") or "date unknown"]
@@ -29,6 +36,12 @@ def meta_line(paper: Mapping[str, Any]) -> str:
     if paper.get("upvotes") is not None:
         parts.append(plural(int(paper["upvotes"]), "upvote"))
     return " · ".join(parts)
+
+
+def authors_line(paper: Mapping[str, Any]) -> str | None:
+    """"by A, B and C" for a paper whose authors the catalogue names, else None."""
+    names = paper.get("author_names") or []
+    return f"by {name_list(list(names), shown=20)}" if names else None
 
 
 def date_phrase(filters: Mapping[str, str]) -> str:

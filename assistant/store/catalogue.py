@@ -55,10 +55,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
 );
 """
 # Upgrade steps, oldest first (see migrations.py); a new release appends, never edits.
-UPGRADES = [Step("create the catalogue tables", script(SCHEMA))]
+UPGRADES = [
+    Step("create the catalogue tables", script(SCHEMA)),
+    # Author names (a JSON list), where a file gives them. Files indexed before are read again on
+    # their next ingest (their recorded hash is cleared), so their names come in then.
+    Step("keep author names", script("""
+ALTER TABLE papers ADD COLUMN author_names TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sightings ADD COLUMN author_names TEXT NOT NULL DEFAULT '[]';
+UPDATE pages SET sha256 = '' WHERE layout IN ('jsonl', 'csv');
+""")),
+]
 # The one rule for "this paper's vectors are missing or stale": ingest, stats and check all use it.
 NEEDS_EMBEDDING = "embedded_hash IS NULL OR embedded_hash != content_hash"
-_PAPER_COLUMNS = "id, title, abstract, authors, date, date_raw, upvotes, url, links"
+_PAPER_COLUMNS = "id, title, abstract, authors, author_names, date, date_raw, upvotes, url, links"
 
 
 @dataclass(frozen=True)
@@ -170,10 +179,11 @@ class Catalog:
             for position, (pid, rec) in enumerate(sightings):
                 db.execute("INSERT OR IGNORE INTO aliases(key, paper_id) VALUES (?, ?)", (rec.key, pid))
                 db.execute(
-                    "INSERT INTO sightings(paper_id, page_id, position, key, title, abstract, authors, date, date_raw, upvotes, url)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (pid, page_id, position, rec.key, rec.title, rec.abstract, rec.authors, rec.date,
-                     rec.date_raw, rec.upvotes, rec.url),
+                    "INSERT INTO sightings(paper_id, page_id, position, key, title, abstract, authors, author_names,"
+                    " date, date_raw, upvotes, url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (pid, page_id, position, rec.key, rec.title, rec.abstract, rec.authors,
+                     json.dumps(list(rec.author_names), ensure_ascii=False), rec.date, rec.date_raw, rec.upvotes,
+                     rec.url),
                 )
             counts = {"new": 0, "changed": 0, "unchanged": 0, "removed": 0}
             for pid in sorted(touched | {pid for pid, _ in sightings}):
@@ -201,6 +211,7 @@ class Catalog:
             "title": main["title"],
             "abstract": main["abstract"],
             "authors": next((r["authors"] for r in ordered if r["authors"] is not None), None),
+            "author_names": next((r["author_names"] for r in ordered if r["author_names"] != "[]"), "[]"),
             "date": dated["date"] if dated else None,
             "date_raw": dated["date_raw"] if dated else None,
             "upvotes": max((r["upvotes"] for r in ordered if r["upvotes"] is not None), default=None),
@@ -320,6 +331,7 @@ class Catalog:
         # must not reach a terminal either
         return Paper(
             id=row["id"], title=inert(row["title"]), abstract=inert(row["abstract"]), authors=row["authors"],
+            author_names=[inert(name) for name in json.loads(row["author_names"])],
             date=row["date"], date_raw=row["date_raw"] and inert(row["date_raw"]), upvotes=row["upvotes"],
             url=row["url"] and inert(row["url"]),
             links=[{k: inert(v) for k, v in link.items()} for link in json.loads(row["links"])],

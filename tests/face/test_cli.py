@@ -45,8 +45,8 @@ def test_search_json_is_stable(sample_store: Store, capsys: pytest.CaptureFixtur
     assert result["covered"] is True and len(result["hits"]) == 2
     hit = result["hits"][0]
     assert set(hit) == {"paper", "score", "similarity", "bm25_rank", "dense_rank", "passage"}
-    assert set(hit["paper"]) == {"id", "title", "abstract", "authors", "date", "date_raw", "upvotes", "url", "links",
-                                 "pages", "aliases"}
+    assert set(hit["paper"]) == {"id", "title", "abstract", "authors", "author_names", "date", "date_raw", "upvotes",
+                                 "url", "links", "pages", "aliases"}
 
 
 def test_papers_show_and_stats(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:

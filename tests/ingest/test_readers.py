@@ -131,10 +131,12 @@ def test_jsonl_and_csv(tmp_path: Path) -> None:
     records = read_source(jsonl).records
     assert [(r.title, r.authors, r.date, r.url) for r in records] == [
         ("A JSONL paper", 2, "2024-05-01", "https://example.org/a"), ("Another one", 4, None, None)]
+    assert [r.author_names for r in records] == [("Ann", "Bob"), ()]  # a count names nobody
     csv_path = tmp_path / "c.csv"
     csv_path.write_text('Title,Abstract,Date,Authors\n"A, comma title","Abstract, quoted.",March 2023,"A; B; C"\n')
     (record,) = read_source(csv_path).records
     assert (record.title, record.date, record.authors) == ("A, comma title", "2023-03-01", 3)
+    assert record.author_names == ("A", "B", "C")
 
 
 @pytest.mark.parametrize(

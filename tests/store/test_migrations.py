@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.errors import StoreError
+from assistant.store.catalogue import UPGRADES as CATALOGUE_UPGRADES
 from assistant.store.catalogue import Catalog
 from assistant.store.conversations import ConversationStore
 
@@ -73,4 +74,25 @@ def test_a_catalogue_from_before_versioning_keeps_its_papers(tmp_path: Path) -> 
     assert catalog.counts()["papers"] == 1
     catalog.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(CATALOGUE_UPGRADES)
+
+
+def test_a_catalogue_from_before_author_names_keeps_everything_and_reads_its_tables_again(tmp_path: Path) -> None:
+    """Format 1 (author counts only) gains author names; every paper and field stays, and a
+    JSONL file indexed before is read again on its next ingest, so its names come in."""
+    from assistant.store.catalogue import SCHEMA
+
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO papers(id, title, abstract, authors, date, links, content_hash, embedded_hash)"
+                   " VALUES ('p1', 'A paper', 'An abstract.', 3, '2024-05-01', '[]', 'h', 'h')")
+        db.execute("INSERT INTO pages(path, name, sha256, layout, papers, ingested_at) VALUES"
+                   " ('/a.jsonl', 'a.jsonl', 'abc', 'jsonl', 1, 'now'), ('/b.txt', 'b.txt', 'def', 'daily', 1, 'now')")
+    catalog = Catalog(path)
+    paper = catalog.papers(["p1"])["p1"]
+    assert (paper.title, paper.authors, paper.date, paper.author_names) == ("A paper", 3, "2024-05-01", [])
+    assert catalog.page_hash("/a.jsonl") == "" and catalog.page_hash("/b.txt") == "def"
+    assert catalog.pending_embeddings() == []  # nothing to embed again: the text did not change
+    catalog.close()

@@ -157,6 +157,9 @@ def print_papers(papers: list[Paper]) -> None:
 def print_paper(paper: Paper) -> None:
     out().print(f"[bold]{escape(paper.title)}[/]")
     out().print(f"[dim]id {paper.id} · {escape(meta_line(paper))}[/]")
+    by = wording.authors_line(paper.to_json())
+    if by:
+        out().print(escape(by))
     for alias in paper.aliases:
         out().print(f"[dim]also listed as: {escape(alias)}[/]")
     out().print(f"[dim]seen on: {escape(', '.join(paper.pages))}[/]")

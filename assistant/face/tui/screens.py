@@ -88,7 +88,8 @@ class PaperScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         p = self.paper
-        meta = f"{present.meta_line(p.to_json())} · id {p.id}"
+        by = present.authors_line(p.to_json())
+        meta = f"{present.meta_line(p.to_json())} · id {p.id}" + (f"\n{by}" if by else "")
         with VerticalScroll(id="paper"):
             yield Static(Text(p.title, style="bold"), id="paper-title")
             yield Static(Text(meta), id="paper-meta")

@@ -50,7 +50,9 @@ def _made_inert(page: ParsedPage) -> ParsedPage:
         fields = {name: getattr(record, name) for name in ("title", "abstract", "date_raw", "url")}
         clean = {name: None if value is None else inert(value) for name, value in fields.items()}
         removed += sum(len(value or "") - len(clean[name] or "") for name, value in fields.items())
-        records.append(replace(record, **clean))
+        names = tuple(inert(name) for name in record.author_names)
+        removed += sum(map(len, record.author_names)) - sum(map(len, names))
+        records.append(replace(record, **clean, author_names=names))
     if not removed:
         return page
     warning = f"removed {removed} terminal control character(s) (escape codes) from the text"

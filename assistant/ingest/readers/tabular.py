@@ -20,21 +20,22 @@ class BadRow(ValueError):
     """A row that cannot be read; the message names the line."""
 
 
-def _authors(value: object, where: str) -> int | None:
+def _authors(value: object, where: str) -> tuple[int | None, tuple[str, ...]]:
+    """The author count, and the names where the row gives them: a list, or "A; B" / "A, B and C"."""
     if value is None or value == "":
-        return None
+        return None, ()
     if isinstance(value, list):
-        return len(value)
+        names = tuple(" ".join(str(name).split()) for name in value if str(name).strip())
+        return len(value), names
     if isinstance(value, int):
-        return value
+        return value, ()
     text = str(value).strip()
     if text.isdigit():
-        return int(text)
-    # "A. Author; B. Author" or "A, B and C"
-    names = [n for n in text.replace(" and ", ";").replace(",", ";").split(";") if n.strip()]
+        return int(text), ()
+    names = tuple(n.strip() for n in text.replace(" and ", ";").replace(",", ";").split(";") if n.strip())
     if not names:
         raise BadRow(f"{where}: cannot read authors {text!r}")
-    return len(names)
+    return len(names), names
 
 
 def _date(value: object, where: str) -> tuple[str | None, str | None]:
@@ -58,7 +59,8 @@ def record_from_row(row: Mapping[str, object], where: str) -> Record:
         raise BadRow(f"{where}: missing {'title' if not title else 'abstract'}")
     iso, raw = _date(fields.get("date"), where)
     url = str(fields.get("url") or "").strip() or None
-    return Record(title=" ".join(title.split()), abstract=abstract, authors=_authors(fields.get("authors"), where),
+    count, names = _authors(fields.get("authors"), where)
+    return Record(title=" ".join(title.split()), abstract=abstract, authors=count, author_names=names,
                   date=iso, date_raw=raw, url=url)
 
 
