@@ -26,11 +26,11 @@ from assistant.answer.generate import citation_grammar, fit_sources, generate
 from assistant.answer.plan import Plan, is_follow_up, plan, refers_back
 from assistant.answer.prompts import Prompt, load_prompt
 from assistant.answer.result import Result, Section, Stage, renumber
-from assistant.core.records import STEM, names_in, quantities_in, split_sentences, stems
+from assistant.core.records import STEM, Hit, names_in, quantities_in, split_sentences, stems
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
 from assistant.model.chat import ChatModel, Sampling
-from assistant.retrieve.hybrid import SearchResult, distinctive_words, search, term_coverage
+from assistant.retrieve.hybrid import SearchResult, distinctive_words, search, term_coverage, uses_every_word
 from assistant.store.data_dir import Store
 
 _SIDES = [
@@ -233,14 +233,24 @@ def _comparison(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[st
     return [Section(None, claims)], sources, dropped, generated, tokens
 
 
-def _list(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
+def list_body(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
     """Every relevant paper with a cited line, after a verified one-sentence synthesis."""
     t = ctx.tuning
     # In fused (keyword + meaning) order, every paper within the cut of the best one: a topic
     # named by a rare word ("grokking") has relevant papers of modest similarity.
+    # A paper that uses every distinctive word of the question is on it too, however close a
+    # title match set the best similarity ("speculative decoding": the survey scored 0.90, two
+    # parallel-decoding papers that speak of speculative decoding 0.55).
     best = max(hit.similarity or 0.0 for hit in found.hits)
-    chosen = [hit for hit in found.hits
-              if hit.similarity is not None and hit.similarity >= best - t.list_relative_cutoff][:t.list_max_papers]
+    wanted = distinctive_words(ctx.store.catalog, plan_.query, t)
+
+    def on_topic(hit: Hit) -> bool:
+        if hit.similarity is None:
+            return False
+        return hit.similarity >= best - t.list_relative_cutoff or (
+            hit.similarity >= t.coverage_threshold and uses_every_word(wanted, hit.paper))
+
+    chosen = [hit for hit in found.hits if on_topic(hit)][:t.list_max_papers]
     sources = [choose(ctx.store.embedder, plan_.query, hit.paper, number, 1, t, similarity=hit.similarity,
                       quantity=plan_.quantity) for number, hit in enumerate(chosen, start=1)]
     listed = list(sources)
@@ -266,7 +276,7 @@ def _metadata(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str,
     yield  # a generator like the other shapes, though it never calls the model
 
 
-_SHAPES = {"fact": _fact, "comparison": _comparison, "list": _list, "metadata": _metadata}
+_SHAPES = {"fact": _fact, "comparison": _comparison, "list": list_body, "metadata": _metadata}
 
 
 def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5,

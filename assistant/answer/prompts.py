@@ -11,7 +11,7 @@ from string import Template
 
 from assistant.core.errors import AssistantError
 
-NAMES = ("answer", "synthesis", "summarise_paper", "summarise_topic", "rewrite")
+NAMES = ("answer", "synthesis", "summarise_paper", "rewrite")
 _PART = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
 
 

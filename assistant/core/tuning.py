@@ -122,8 +122,7 @@ class Tuning:
     covered_similarity: float = 0.8
     max_shown: int = 4  # claims in a single-fact answer, generated and quoted together
     max_findings: int = 4  # quoted key findings in a paper summary
-    topic_papers: int = 8  # papers retrieved for a topic summary...
-    topic_sources: int = 4  # ...of which at most this many are shown to the model, two sentences each
+    topic_papers: int = 8  # papers retrieved for a topic summary (then cut as a list answer is)
     # A regenerated answer samples this freely: enough to word it differently, little enough
     # to stay on the evidence.
     regenerate_temperature: float = 0.7

@@ -49,6 +49,14 @@ def term_coverage(words: Iterable[str], paper: Paper, either: dict[str, set[str]
     return sum(used(w) or any(used(x) for x in (either or {}).get(w, ())) for w in words) / len(words)
 
 
+def uses_every_word(words: Iterable[str], paper: Paper) -> bool:
+    """Whether a paper's title or abstract has each of `words` as a whole word (or its plural):
+    stricter than `term_coverage`, whose stems let "we speculate" count for "speculative"."""
+    text = f"{paper.title} {paper.abstract}"
+    words = list(words)
+    return bool(words) and all(re.search(rf"\b{re.escape(w)}(?:s|es)?\b", text, re.IGNORECASE) for w in words)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """Ranked papers, and whether the collection covers the query at all.

@@ -32,3 +32,14 @@ def test_summarise_topic_cites_several_papers(sample_store: Store, real_model) -
 def test_summarise_topic_refuses_off_topic(sample_store: Store, real_model) -> None:
     result = Stream(summarise_topic(Context(sample_store, real_model), "sourdough baking techniques")).result
     assert result.status == "not_covered" and result.closest
+
+
+def test_a_topic_summary_lists_every_paper_on_the_topic(sample_store: Store, real_model) -> None:
+    """Four sample papers speak of speculative decoding; the survey's title match (similarity
+    0.90) must not cut the two whose abstracts use the words (0.55)."""
+    result = Stream(summarise_topic(Context(sample_store, real_model), "speculative decoding")).result
+    titles = {s.paper.title.split(":")[0] for s in result.cited_sources()}
+    assert {"Dynamic Depth Decoding", "Speculative Decoding and Beyond", "Accelerating Diffusion LLMs via Adaptive "
+            "Parallel Decoding", "Parallel Decoding via Hidden Transfer for Lossless Large Language Model "
+            "Acceleration"} <= titles
+    assert all(c.supported and c.citations for c in result.claims)

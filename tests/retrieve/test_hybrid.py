@@ -159,3 +159,16 @@ def test_coverage_rule_holds_on_questions_it_was_not_tuned_on(sample_store: Stor
     wrongly_answered = [q["question"] for q in near_misses if covered(str(q["question"]))]
     wrongly_refused = [q["question"] for q in answerable if not covered(str(q["question"]))]
     assert wrongly_answered == [] and wrongly_refused == []
+
+
+def test_every_word_means_the_whole_word() -> None:
+    from assistant.core.records import Paper
+    from assistant.retrieve.hybrid import uses_every_word
+
+    def paper(abstract: str) -> Paper:
+        return Paper(id="x", title="A paper", abstract=abstract)
+
+    assert uses_every_word(["speculative"], paper("It beats Self-Speculative decoding."))
+    assert uses_every_word(["kernel"], paper("Two kernels on graphs."))
+    assert not uses_every_word(["speculative"], paper("We speculate that decoding helps."))
+    assert not uses_every_word([], paper("No words asked for: nothing is named."))
