@@ -20,6 +20,7 @@ from assistant.answer.digest import digest
 from assistant.answer.evidence import Source
 from assistant.answer.result import Result, Stage
 from assistant.answer.summarise import summarise_paper, summarise_topic
+from assistant.core.dates import check_range
 from assistant.core.errors import AssistantError
 from assistant.core.progress import Progress
 from assistant.core.records import Paper
@@ -195,8 +196,7 @@ class Session:
     def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> SearchResult:
         """The papers that best match `query`, published between the ISO dates given; a range
         no paper falls in is an error that says what the dates run from and to."""
-        if since and until and since > until:
-            raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
+        check_range(since, until)
         if (since or until) and not self.store.catalog.ids_in_range(since, until):
             first, last = self.store.catalog.date_range()
             known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"

@@ -68,7 +68,9 @@ class Result:
     @property
     def text(self) -> str:
         """The output as plain text with [n] citations (the JSON's "answer")."""
-        sections = [section.to_json() for section in self.sections]
+        return self._plain([section.to_json() for section in self.sections])
+
+    def _plain(self, sections: list[dict[str, object]]) -> str:
         return wording.render({"status": self.status, "sections": sections}, wording.PLAIN)
 
     def cited_sources(self) -> list[Source]:
@@ -76,9 +78,10 @@ class Result:
         return [source for source in self.sources if source.number in used]
 
     def to_json(self) -> dict[str, object]:
+        sections = [s.to_json() for s in self.sections]
         return {
             "kind": self.kind, "query": self.query, "standalone_query": self.standalone, "status": self.status,
-            "answer": self.text, "sections": [s.to_json() for s in self.sections],
+            "answer": self._plain(sections), "sections": sections,
             "sources": [s.to_json() for s in self.cited_sources()],
             "dropped": [c.to_json() for c in self.dropped],
             "closest": [p.to_json() for p in self.closest], "extractive": self.extractive,

@@ -47,3 +47,9 @@ def parse_bound(text: str, *, end: bool = False) -> str:
     else:
         day = calendar.monthrange(year, month)[1] if end else 1
     return date(year, month, day).isoformat()
+
+
+def check_range(since: str | None, until: str | None) -> None:
+    """Refuse a date range that no paper can fall in (ISO dates, as `parse_bound` gives)."""
+    if since and until and since > until:
+        raise AssistantError(f"--since {since} is after --until {until}: no paper can match")

@@ -72,9 +72,19 @@ def section_body(section: Mapping[str, Any], claim: Callable[[Mapping[str, Any]]
     return " ".join(rendered)
 
 
+def drop_reason(dropped: Mapping[str, Any]) -> str:
+    """Why verification removed a sentence."""
+    return dropped.get("reason") or "not supported"
+
+
 def dropped_line(dropped: Mapping[str, Any]) -> str:
     """A removed sentence and why it was removed."""
-    return f"{dropped['text']} — {dropped.get('reason') or 'not supported'}"
+    return f"{dropped['text']} — {drop_reason(dropped)}"
+
+
+def closest_lines(result: Mapping[str, Any]) -> list[str]:
+    """The closest papers under a refusal, as Markdown bullets (the chat and the export)."""
+    return [f"- {paper['title']} — {meta_line(paper)}" for paper in result.get("closest") or []]
 
 
 def claim_text(claim: Mapping[str, Any]) -> str:
@@ -128,8 +138,7 @@ def _export_source(source: Mapping[str, Any]) -> str:
 
 
 def _export_refusal(result: Mapping[str, Any]) -> str:
-    closest = [f"- {paper['title']} — {meta_line(paper)}" for paper in result.get("closest") or []]
-    return "\n".join([not_covered(result), "", *closest])
+    return "\n".join([not_covered(result), "", *closest_lines(result)])
 
 
 # A saved conversation exported as Markdown.
@@ -140,7 +149,7 @@ EXPORT = Style(
     quoted=lambda note: f"*{note}*",
     sources=lambda sources: "\n".join(["Sources:", *map(_export_source, sources)]),
     dropped=lambda dropped: "\n".join([f"{REMOVED} ({len(dropped)}):",
-                                       *(f"- ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)]),
+                                       *(f"- ~~{d['text']}~~ — {drop_reason(d)}" for d in dropped)]),
 )
 
 UNFINISHED = "Not finished: the assistant stopped before this answer was complete."

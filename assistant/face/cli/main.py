@@ -195,20 +195,21 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
     since, until = _bounds(args.since, args.until)
-    if since and until and since > until:  # said before the collection is opened
-        raise AssistantError(f"--since {since} is after --until {until}: no paper can match")
     result = open_session(settings).search(query, k=args.k, since=since, until=until)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 
 
 def _bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    """--since and --until as ISO dates (date parsing is imported only when they are given)."""
+    """--since and --until as ISO dates, a range no paper can match refused before the collection
+    opens (date parsing is imported only when they are given)."""
     if not since and not until:
         return None, None
-    from assistant.core.dates import parse_bound
+    from assistant.core.dates import check_range, parse_bound
 
-    return (parse_bound(since) if since else None), (parse_bound(until, end=True) if until else None)
+    bounds = (parse_bound(since) if since else None), (parse_bound(until, end=True) if until else None)
+    check_range(*bounds)
+    return bounds
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:

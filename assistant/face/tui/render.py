@@ -13,12 +13,11 @@ def cite(numbers: list[int]) -> str:
 
 
 def _refusal(result: dict[str, Any]) -> str:
-    closest = [f"- {paper['title']} — {wording.meta_line(paper)}" for paper in result.get("closest", [])]
-    return "\n".join([f"**{wording.not_covered(result)}**", "", *closest])
+    return "\n".join([f"**{wording.not_covered(result)}**", "", *wording.closest_lines(result)])
 
 
 def _dropped(dropped: list[Any]) -> str:
-    removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {d.get('reason') or 'not supported'}" for d in dropped)
+    removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {wording.drop_reason(d)}" for d in dropped)
     return f"> **{wording.REMOVED} ({len(dropped)})**\n>\n{removed}"
 
 
