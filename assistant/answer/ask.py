@@ -23,9 +23,10 @@ from pathlib import Path
 from assistant.answer.evidence import Source, choose, rank_sentences, select_sources
 from assistant.answer.fill import evidence_claim, verify_then_fill
 from assistant.answer.generate import citation_grammar, fit_sources, generate
-from assistant.answer.plan import Plan, is_follow_up, plan, refers_back
+from assistant.answer.plan import Plan, is_follow_up, opens_on_the_last, plan, plan_follow_up, refers_back
 from assistant.answer.prompts import Prompt, load_prompt
 from assistant.answer.result import Result, Section, Stage, renumber
+from assistant.answer.verify import Claim
 from assistant.core.records import STEM, Hit, names_in, quantities_in, split_sentences, stems
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
@@ -48,6 +49,7 @@ class Turn:
 
     question: str
     answer: str
+    papers: tuple[str, ...] = ()  # ids of the papers the answer cited, first cited first
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,11 @@ def standalone_question(ctx: Context, question: str, history: Sequence[Turn]) ->
     if not history or not is_follow_up(question):
         return question
     last = history[-1]
-    if not refers_back(question) and _names_new_topic(ctx, question, last):
+    # A question that names a subject of its own that the last exchange did not mention is
+    # about that subject, even when "it" or "the paper" in it points somewhere ("What does
+    # RoboMirror do and how much does it cut latency?"); only a continuation ("And on …") leans
+    # on the last exchange whatever it names.
+    if not opens_on_the_last(question) and _names_new_topic(ctx, question, last):
         return question
     messages = ctx.prompt("rewrite").messages(history=f"User: {last.question}\nAssistant: {last.answer}",
                                               question=question)
@@ -266,6 +272,26 @@ def list_body(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str,
     return sections, listed, dropped, generated, tokens
 
 
+def _by_author(ctx: Context, plan_: Plan) -> tuple[list[Section], list[Source]] | None:
+    """An author's papers, from the catalogue: how many, and one cited line each (newest
+    first, up to `list_max_papers` shown); None when no paper lists the author."""
+    catalog = ctx.store.catalog
+    ids = catalog.by_author(plan_.query)
+    if plan_.since or plan_.until:
+        ids = [pid for pid in ids if pid in catalog.ids_in_range(plan_.since, plan_.until)]
+    if not ids:
+        return None
+    papers = catalog.papers(ids)
+    shown = [papers[pid] for pid in ids if pid in papers][: ctx.tuning.list_max_papers]
+    sources = [Source(number, paper, [Source(number, paper, []).metadata_facts()["authors"]])
+               for number, paper in enumerate(shown, start=1)]
+    count = f"{len(ids)} paper{'s' if len(ids) != 1 else ''} in the collection list {plan_.query} as an author"
+    count += "." if len(ids) == len(shown) else f"; the {len(shown)} newest are listed."
+    lines = [evidence_claim(source, source.sentences[0], origin="catalogue") for source in sources]
+    intro = Claim(count, tuple(s.number for s in sources), True, 1.0, origin="catalogue")
+    return [Section(None, [intro]), Section(f"Papers ({len(lines)})", lines, bullets=True)], sources
+
+
 def _metadata(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, float]) -> Body:
     """Authors, dates or upvotes of the paper the question names, from the catalogue."""
     best = found.hits[0]
@@ -274,6 +300,15 @@ def _metadata(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str,
     claims = [evidence_claim(source, sentence, origin="catalogue") for sentence in source.sentences]
     return [Section(None, claims)], [source], [], "", 0
     yield  # a generator like the other shapes, though it never calls the model
+
+
+def _search_within(ctx: Context, lookup: str, shape: Plan, depth: int, only: set[str] | None) -> SearchResult:
+    """Search the collection, or only the papers in `only`, named in the query so that
+    retrieval can match them ("this paper" means the scoped paper)."""
+    if only:
+        titles = "; ".join(p.title for p in ctx.store.catalog.papers(sorted(only)).values())
+        lookup = f"{titles}: {lookup}"
+    return search(ctx.store, lookup, ctx.tuning, k=depth, since=shape.since, until=shape.until, only=only)
 
 
 _SHAPES = {"fact": _fact, "comparison": _comparison, "list": list_body, "metadata": _metadata}
@@ -287,14 +322,28 @@ def ask(ctx: Context, question: str, history: Sequence[Turn] = (), *, k: int = 5
     timings: dict[str, float] = {}
     query = yield from standalone_question(ctx, question, history)
     timings["rewrite"] = time.perf_counter() - started
-    shape = plan(query)
+    shape = plan(query) if query == question else plan_follow_up(question, query)
     lookup = shape.query
     yield Stage("searching")
-    if only:  # "this paper" means the scoped paper: name it, so retrieval can match it
-        titles = "; ".join(p.title for p in ctx.store.catalog.papers(sorted(only)).values())
-        lookup = f"{titles}: {lookup}"
+    if shape.fields == ("papers",) and not only:
+        listed = _by_author(ctx, shape)
+        timings["total"] = time.perf_counter() - started
+        asked = {"kind": "answer", "query": question, "model": ctx.model.name, "shape": "metadata", "timings": timings,
+                 "standalone": query if query != question else None}
+        if listed is None:
+            return Result(status="not_covered", **asked)
+        return Result(status="answered", sections=listed[0], sources=listed[1], **asked)
     depth = max(k, ctx.tuning.list_k) if shape.shape == "list" else k
-    found = search(ctx.store, lookup, ctx.tuning, k=depth, since=shape.since, until=shape.until, only=only)
+    # "Who wrote it?", "And how was it evaluated?": "it" is the paper the last answer cited
+    # first (or, for a question on several, the papers it cited), not whatever the rewrite
+    # happens to match best.
+    scope = only
+    if not only and query != question and history and history[-1].papers and refers_back(question):
+        last = history[-1].papers
+        scope = set(last[:1] if shape.shape == "metadata" else last)
+    found = _search_within(ctx, lookup, shape, depth, scope)
+    if scope is not only and not (found.covered and found.hits):
+        found = _search_within(ctx, lookup, shape, depth, only)
     timings["retrieve"] = time.perf_counter() - started - timings["rewrite"]
     filters = {name: value for name, value in (("since", shape.since), ("until", shape.until)) if value}
     common = {"kind": "answer", "query": question, "model": ctx.model.name, "shape": shape.shape, "filters": filters,

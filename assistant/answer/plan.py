@@ -39,6 +39,16 @@ _AUTHORS = re.compile(r"\b(how many (authors|writers|co-?authors)|how many (peop
                       r"number of authors|author count|who (wrote|authored)|authors? (does|did|do) )", re.IGNORECASE)
 _DATE_ASKED = re.compile(r"\b(when (was|were|did|is)|what date|which date|publication date|date of publication|"
                          r"(what|which) (day|month|year) was)\b", re.IGNORECASE)
+# "papers by Pieter Abbeel", "How many papers has Guanya Shi co-authored?": a name is one to
+# four capitalised words (initials and particles such as "van" allowed inside).
+_NAME_WORDS = r"[A-Z][\w.'’-]*(?:\s+(?:(?:van|von|de|der|da|di|del|la|le)\s+)?[A-Z][\w.'’-]*){0,3}"
+_BY_AUTHOR = [
+    re.compile(rf"\b(?i:papers?|works?|articles?|studies|publications)\s+(?i:(?:are|were|is)\s+)?(?i:(?:written|authored|"
+               rf"co-?authored|published)\s+)?(?i:by)\s+(?P<name>{_NAME_WORDS})"),
+    re.compile(rf"\b(?:did|has|have|does|do)\s+(?P<name>{_NAME_WORDS})\s+(?:write|written|wrote|authored|author|"
+               rf"co-?authored|co-?author|publish|published)\b"),
+    re.compile(rf"\b(?P<name>{_NAME_WORDS})\s+(?:wrote|authored|co-?authored|published)\b"),
+]
 _UPVOTES = re.compile(r"\b(upvotes?|likes|votes)\b", re.IGNORECASE)
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
@@ -61,6 +71,10 @@ _OPENER = re.compile(r"^\s*(and|also|but|so|then|what about|how about|same for|w
 _BACK_REFERENCE = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|papers|method|model|"
                              r"approach|authors|same)|above|previous|earlier|former|latter)\b", re.IGNORECASE)
 SHORT_QUESTION_WORDS = 6
+# "What is a world model?", "What are diffusion policies?": a definition asked for, however
+# short, stands on its own ("What is the accuracy?" asks about something said before).
+_DEFINITION = re.compile(r"^\s*(?:what|who) (?:is an?|are) (?!(?:it|they|them|this|that|these|those|the)\b)\w",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,8 @@ class Plan:
     # what it asks about the paper)
     quantity: bool = False  # the answer must state a number
     naming: bool = False  # the answer is a name (a model family, a dataset, a method)
-    fields: tuple[str, ...] = ()  # metadata asked for: authors, date, upvotes
+    fields: tuple[str, ...] = ()  # metadata asked for: authors, date, upvotes; or an author's papers ("papers", with
+    # the author's name as the query)
     since: str | None = None
     until: str | None = None
 
@@ -115,9 +130,21 @@ def metadata_fields(question: str) -> tuple[str, ...]:
     return tuple(fields)
 
 
+def author_named(question: str) -> str | None:
+    """The author whose papers the question asks for ("Which papers did Jane Doe write?")."""
+    for pattern in _BY_AUTHOR:
+        match = pattern.search(question)
+        if match and not re.match(r"(?:What|Which|How|Who|When|Are|Is|Did|Does|Do|Has|Have|The)\b", match.group("name")):
+            return match.group("name").rstrip(".'’-")
+    return None
+
+
 def plan(question: str, today: date | None = None) -> Plan:
     """The answer's shape, read from the question alone."""
     since, until, query = date_range(question, today)
+    author = author_named(query)
+    if author:
+        return Plan("metadata", author, fields=("papers",), since=since, until=until)
     quantity = bool(_QUANTITY.search(query))
     fields = metadata_fields(query)
     if fields and not _LIST.search(query):
@@ -135,10 +162,36 @@ def plan(question: str, today: date | None = None) -> Plan:
     return Plan("fact", query, quantity=quantity, naming=naming, since=since, until=until)
 
 
+def plan_follow_up(question: str, rewritten: str, today: date | None = None) -> Plan:
+    """The plan of a follow-up: what it asks for (its shape, metadata fields, a quantity) comes
+    from its own wording, what to search for from its rewrite. "And how was it evaluated?"
+    after "Who wrote the paper on Canon layers?" asks how, not who, though the rewrite (or the
+    last question prepended to it) still says "who wrote"."""
+    own, full = plan(question, today), plan(rewritten, today)
+    if own.shape in ("metadata", "list", "comparison"):
+        shape = own.shape
+    else:
+        shape = "fact" if full.shape == "metadata" else full.shape
+    query = full.query
+    if shape != "metadata" and full.shape == "metadata":
+        query = re.sub(r"\s{2,}", " ", _UPVOTES.sub(" ", _DATE_ASKED.sub(" ", _AUTHORS.sub(" ", rewritten)))).strip()
+    quantity = own.quantity or (full.quantity and full.shape != "metadata")
+    return Plan(shape, query, quantity=quantity, naming=not quantity and (own.naming or full.naming),
+                fields=own.fields if shape == "metadata" else (), since=own.since or full.since,
+                until=own.until or full.until)
+
+
+def opens_on_the_last(question: str) -> bool:
+    """Whether the question opens as a continuation ("And on ChartQA?", "What about …")."""
+    return bool(_OPENER.search(question))
+
+
 def is_follow_up(question: str) -> bool:
     """Whether a question may need the conversation to be understood: it refers back, or it
-    is too short to say much on its own ("Which datasets?")."""
-    return refers_back(question) or len(content_words(question)) <= 2
+    is too short to say much on its own ("Which datasets?") and asks no definition."""
+    if refers_back(question):
+        return True
+    return len(content_words(question)) <= 2 and not _DEFINITION.search(question)
 
 
 def refers_back(question: str) -> bool:

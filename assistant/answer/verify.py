@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -33,6 +34,18 @@ _FRAMING = stems(
     "offer offers achieve achieves show shows demonstrate demonstrates significant significantly various different "
     "key important problem problems task tasks result results topic involve involves related"
 )
+# Sentences about the answer rather than answers: "The answer is 7.5x lower ...", "The paper is
+# about the speedups of ...". A reader learns nothing a cited sentence would not say better.
+_ABOUT_THE_ANSWER = re.compile(
+    r"^\W*(?:the|my|our) answer (?:is|was|would be)\b|"
+    r"^\W*(?:the|this) (?:paper|study|work|article|abstract|collection|source|question)s? (?:is|are|was|were) (?:about|on)\b|"
+    r"^\W*(?:this|the) (?:paper|study|work|article|abstract|collection|source)s? (?:discuss|talk|ask)",
+    re.IGNORECASE)
+# "(ML)", "RL": an abbreviation is a name and must be the source's own.
+_ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*(?=s?\b)")
+# How far from a number its counted noun may stand ("reduces FLOPs by 74.2%": 2 words).
+_NUMBER_WINDOW = 4
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_][\w-]*")
 
 @dataclass(frozen=True)
 class Claim:
@@ -115,6 +128,8 @@ class Checker:
         self._all_stems = {n: self._stems[n] | self._titles[n] for n in self.sources}
         self._numbers = {n: numbers_in(" ".join(s.all_sentences())) for n, s in self.sources.items()}
         self._question = stems(question)
+        self._question_text = question
+        self._raw = {n: " ".join(s.all_sentences()) for n, s in self.sources.items()}
         self._question_numbers = numbers_in(question)
         self._known = vocabulary([question, *(t for s in self.sources.values() for t in s.all_sentences())])
 
@@ -149,6 +164,61 @@ class Checker:
                 return word, owners[0]
         return None
 
+    def _unsourced(self, text: str, number: int) -> str | None:
+        """A rare word (a name, a technical noun) that no given source uses: the model added it
+        ("the robotic exoskeleton RoboMirror" of a humanoid paper), so the sentence says more
+        than its source does. An abbreviation must be spelled as the source or question has it
+        ("maximum entropy reinforcement learning (ML)")."""
+        for match in _ABBREVIATION.finditer(text):
+            if not re.search(rf"\b{re.escape(match.group(0))}", self._raw[number] + " " + self._question_text):
+                return match.group(0)
+        for word in content_words(text):
+            stem = word[:STEM]
+            if (word.isdigit() or stem in self._question or stem in _FRAMING
+                    or any(stem in self._all_stems[n] for n in self.sources)):
+                continue
+            if base_zipf(word) < self.tuning.rare_word_zipf:
+                return word
+        return None
+
+    def _misattached(self, text: str, number: int) -> tuple[str, str] | None:
+        """A number that counts something else than in its source: the words beside it in the
+        sentence must come from a source sentence with that number ("reduces the number of
+        tokens by 74.2%" of a source that reduces FLOPs by 74.2% moves the number)."""
+        tokens = _TOKENS.findall(text)
+        asked = self._question_numbers
+        for index, token in enumerate(tokens):
+            found = numbers_in(token)
+            if not found or found <= asked:
+                continue
+            value = next(iter(found))
+            homes = [s for s in [self.sources[number].paper.title, *self._sentences[number]] if value in numbers_in(s)]
+            if not homes:
+                continue  # reported as a number not in the source
+            home = stems(" ".join(homes))
+            for near in tokens[max(0, index - _NUMBER_WINDOW): index + _NUMBER_WINDOW + 1]:
+                if numbers_in(near):
+                    continue
+                for word in content_words(near):  # "Vary-toy" is "vary" and "toy"
+                    stem = word[:STEM]
+                    if not (stem in home or stem in self._question or stem in _FRAMING
+                            or base_zipf(word) >= self.tuning.counted_word_zipf):
+                        return value, near
+        return None
+
+    def _copy_of(self, text: str, number: int) -> str | None:
+        """The source sentence this one copies with a few words changed, if any: a small model's
+        near-copy is often broken English ('To LLMs trained on "A is B" fails to ...'), and the
+        source's own wording says the same thing correctly."""
+        words = [w.casefold() for w in _TOKENS.findall(text)]
+        for sentence in self._sentences[number]:
+            theirs = [w.casefold() for w in _TOKENS.findall(sentence)]
+            if theirs == words:
+                return None
+            if SequenceMatcher(None, words, theirs, autojunk=False).ratio() >= self.tuning.copy_ratio:
+                return sentence
+        return None
+
     def check(self, text: str, citations: Sequence[int], origin: str = "model") -> Claim:
         """Verify one sentence; a supported sentence that cites the wrong given source gets the
         source that supports it best (small models often mix up source numbers)."""
@@ -160,6 +230,10 @@ class Checker:
             return Claim(text, cited, False, reason=f"cites [{unknown[0]}], which was not given", origin=origin)
         if len(content_words(text)) < self.tuning.min_content_words:
             return Claim(text, cited, False, reason="too short to state anything", origin=origin)
+        if text.rstrip().endswith("?"):
+            return Claim(text, cited, False, reason="asks a question instead of answering", origin=origin)
+        if _ABOUT_THE_ANSWER.search(text):
+            return Claim(text, cited, False, reason="talks about the answer instead of giving it", origin=origin)
         malformed = garbled(text, self._known, self.tuning.min_zipf)
         if malformed:
             return Claim(text, cited, False, reason=malformed, origin=origin)
@@ -188,6 +262,19 @@ class Checker:
             word, owner = borrowed
             return Claim(text, cited, False, support[chosen].similarity, origin=origin,
                          reason=f"blends two papers: “{word}” comes from source [{owner}], not [{chosen}]")
+        if origin == "model":
+            added = self._unsourced(text, chosen)
+            if added:
+                return Claim(text, cited, False, support[chosen].similarity, origin=origin,
+                             reason=f"adds “{added}”, which no source says")
+            moved = self._misattached(text, chosen)
+            if moved:
+                value, word = moved
+                return Claim(text, cited, False, support[chosen].similarity, origin=origin,
+                             reason=f"the number {value} counts something else in the source, not “{word}”")
+            copied = self._copy_of(text, chosen)
+            if copied:
+                return Claim(copied, (chosen,), True, 1.0, origin="evidence", corrected_from=corrected)
         return Claim(text, (chosen,), True, support[chosen].similarity, origin=origin, corrected_from=corrected)
 
 

@@ -23,6 +23,11 @@ _DANGLING = frozenset(
 )
 _PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
 _CUT_WORD = re.compile(r"\w+-(?=[\s.,;:!?]|$)")  # "an effective RL-to-."
+# "While agents have access to this context, their static.": a subordinate clause whose main
+# clause is only a determiner and a word has no verb to say anything.
+_SUBORDINATE = re.compile(r"^\W*(?:while|although|though|because|since|whereas|if|when|unless|after|before)\b[^,]+,"
+                          r"\s*(?P<main>.*)$", re.IGNORECASE)
+_DETERMINERS = frozenset("the a an their its our his her this these those such".split())
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
 
@@ -66,7 +71,7 @@ def fragment(sentence: str) -> str | None:
     if not words:
         return "has no words"
     last = re.split(r"[-'’]", words[-1])[-1]
-    if last.casefold() in _DANGLING:
+    if last.casefold() in _DANGLING and not (len(last) == 1 and last.isupper()):  # '… "B is A".' ends on a name
         return f"breaks off after “{last}”"
     cut = _CUT_WORD.search(sentence)
     if cut:
@@ -76,6 +81,11 @@ def fragment(sentence: str) -> str | None:
             return f"has an unmatched “{opening if sentence.count(opening) > sentence.count(closing) else closing}”"
     if sentence.count('"') % 2 or (sentence.count("“") != sentence.count("”")):
         return "has an unmatched quotation mark"
+    subordinate = _SUBORDINATE.match(sentence)
+    if subordinate:
+        main = _WORD.findall(subordinate.group("main"))
+        if len(main) <= 2 and (not main or main[0].casefold() in _DETERMINERS):
+            return "has no main clause"
     lowered = [w.casefold() for w in words]
     for first, second in zip(lowered, lowered[1:]):
         if first == second and first.isalpha() and first not in {"that", "had"}:

@@ -116,6 +116,15 @@ class Tuning:
     # that is rarer in English than this ("gripper" 2.2), came from that other paper: the
     # sentence blends two papers. Commoner words ("performance" 4.9) are shared vocabulary.
     blend_max_zipf: float = 4.0
+    # A word of a generated sentence that no given source uses and that is rarer in English
+    # than this names something the sources do not say ("exoskeleton" 2.4).
+    rare_word_zipf: float = 3.5
+    # Beside a number, a word rarer than this that is not in the number's own source sentence
+    # says the number counts something else ("tokens" where the source counts FLOPs).
+    counted_word_zipf: float = 4.5
+    # A generated sentence this close (word-sequence ratio) to a source sentence but not equal
+    # is a near-copy, shown as the source's own sentence.
+    copy_ratio: float = 0.8
 
     # --- filling and showing ---------------------------------------------------------------
     # An answer sentence this close to an evidence sentence already states it.

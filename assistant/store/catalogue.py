@@ -364,6 +364,24 @@ class Catalog:
             "SELECT DISTINCT p.id FROM papers p JOIN aliases a ON a.paper_id = p.id WHERE a.key LIKE ? ORDER BY p.title", (like,),
         )]
 
+    def by_author(self, name: str) -> list[str]:
+        """Ids of the papers (newest first) with an author of this name: the whole name, or a
+        surname alone ("Abbeel"), matched without regard to case, accents or punctuation."""
+        wanted = normalise_title(name).split()
+        if not wanted:
+            return []
+        found = []
+        for row in self.db.execute("SELECT id, author_names FROM papers WHERE author_names != '[]' "
+                                   "ORDER BY date IS NULL, date DESC, title"):
+            for author in json.loads(row["author_names"]):
+                parts = normalise_title(author).split()
+                if parts == wanted or (len(wanted) == 1 and parts and parts[-1] == wanted[0]) or (
+                        len(wanted) > 1 and parts and parts[-1] == wanted[-1] and parts[0][:1] == wanted[0][:1]
+                        and len(wanted[0]) == 1):
+                    found.append(row["id"])
+                    break
+        return found
+
     def resolve(self, query: str) -> Paper:
         """Exactly one paper for an id or (part of a) title, or an error that lists the choices."""
         ids = self.find(query)

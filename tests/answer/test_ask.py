@@ -243,3 +243,35 @@ def test_prompts_dir_overrides_the_bundled_templates(sample_store: Store, tmp_pa
     assert "MARKER-42" in model.calls[-1][0]["content"]
     with pytest.raises(Exception, match="rewrite.md not found"):
         load_prompt("rewrite", tmp_path)
+
+
+def test_ten_turns_that_change_topic_four_times(sample_store: Store) -> None:
+    """Each question that names its own subject gets the sources a new chat gives it, however
+    the last exchange went; each follow-up is rewritten, asks what its own words ask, and keeps
+    the last exchange's paper. The scripted model rewrites every follow-up into a question on
+    grokking, the way a small model drags an older topic in."""
+    model = ScriptedModel("What does the collection say about grokking?")
+    turns = [
+        ("What ANLS score does Vary-toy reach on DocVQA?", None),
+        ("And on ChartQA?", "Small Language Model Meets with Reinforced Vision Vocabulary"),
+        ("How does DINO-WM plan with pre-trained visual features?", None),
+        ("How many authors does it have?", "DINO-WM: World Models on Pre-trained Visual Features enable Zero-shot Planning"),
+        ("What is the reversal curse and why does it happen?", None),
+        ("Who wrote it?", 'The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"'),
+        ("What does the collection say about grokking?", None),
+        ("What is a world model?", None),
+        ("What average speedup does dynamic depth decoding achieve for speculative decoding?", None),
+        ("and how was it evaluated?", "Dynamic Depth Decoding: Faster Speculative Decoding for LLMs"),
+    ]
+    history: list[Turn] = []
+    for question, kept in turns:
+        result, _ = run(Context(sample_store, model), question, history)
+        history.append(Turn(question, result.text, tuple(s.paper.id for s in result.cited_sources())))
+        if kept is None:
+            fresh, _ = run(Context(sample_store, model), question)
+            assert result.standalone is None, question
+            assert [s.paper.id for s in result.sources] == [s.paper.id for s in fresh.sources], question
+            continue
+        assert result.standalone is not None, question
+        assert sample_store.catalog.find(kept)[0] in {s.paper.id for s in result.sources}, question
+        assert (result.shape == "metadata") is ("author" in question or "wrote" in question.casefold()), question

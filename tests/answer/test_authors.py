@@ -68,3 +68,33 @@ def test_a_reingest_after_the_upgrade_brings_the_names_in(tmp_path: Path, make_s
     (report,) = session.ingest([source])
     assert report.status != "unchanged"
     assert any(p.author_names for p in session.papers())
+
+
+def test_papers_by_an_author_are_listed_and_counted_from_the_catalogue(named: Session) -> None:
+    extra = {"title": "Another paper by Liskov", "authors": ["Barbara Liskov"],
+             "abstract": "Data abstraction makes programs easier to change. We show why with three examples."}
+    source = named.settings.data_dir / "more.jsonl"
+    source.write_text(json.dumps(extra) + "\n")
+    named.ingest([source])
+    counted = named.ask("How many papers by Barbara Liskov are in the collection?").result
+    assert counted.status == "answered" and counted.shape == "metadata"
+    assert "2 papers in the collection list Barbara Liskov as an author" in counted.text
+    assert {s.paper.title for s in counted.cited_sources()} == {"Sparse graph kernels at scale", extra["title"]}
+    listed = named.ask("Which papers did Alan Turing write?").result
+    assert "1 paper in the collection" in listed.text
+    assert [s.paper.title for s in listed.cited_sources()] == ["Canon layers for deeper sequence models"]
+    by_surname = named.ask("Show me papers by Hopper").result
+    assert [s.paper.title for s in by_surname.cited_sources()] == ["Canon layers for deeper sequence models"]
+    assert named.ask("Which papers were written by Donald Knuth?").result.status == "not_covered"
+
+
+def test_a_follow_up_asks_what_its_own_words_ask() -> None:
+    """"And how was it evaluated?" after "Who wrote …?" asks how, not who: the rewrite (or the
+    last question put before it) still says "who wrote", and must not make it an author line."""
+    from assistant.answer.plan import plan_follow_up
+
+    followed = plan_follow_up("and how was it evaluated?", "Who wrote the paper on Canon layers? and how was it "
+                              "evaluated?")
+    assert followed.shape == "fact" and "wrote" not in followed.query.casefold() and "Canon" in followed.query
+    asked = plan_follow_up("and who wrote it?", "What do canon layers add? and who wrote it?")
+    assert asked.shape == "metadata" and asked.fields == ("authors",)

@@ -193,3 +193,62 @@ def test_follow_up_detection(question: str, follows: bool) -> None:
 ])
 def test_only_some_follow_ups_refer_back_in_their_wording(question: str, refers: bool) -> None:
     assert is_follow_up(question) and refers_back(question) is refers
+
+
+# Sentences that small models wrote and an earlier verifier kept, each next to a faithful
+# sentence of the same source (written for these tests in the manner of the abstracts).
+HUMANOID = Paper("h", "RoboMirror: Understand Before You Imitate for Video to Humanoid Locomotion",
+                 "We present RoboMirror, a framework that turns human videos into humanoid locomotion. "
+                 "A vision-language model first describes the motion in the video, and a diffusion policy then "
+                 "generates whole-body commands for the humanoid robot. "
+                 "RoboMirror cuts the latency from video to motion by 80% compared with pose-retargeting pipelines.")
+PRUNING = Paper("p", "Pruning visual tokens for fast multimodal inference",
+                "Multimodal models spend most of their compute on redundant visual tokens. "
+                "We prune visual tokens with a learned importance score before the language model sees them. "
+                "Our method reduces FLOPs by 74.2% on LLaVA-1.5 with no loss in benchmark accuracy.")
+ENERGY = Paper("e", "An energy-based view of policy learning",
+               "We revisit policy learning from an energy-based perspective. "
+               "We show that this energy-based view recovers the soft Bellman equation of maximum entropy "
+               "reinforcement learning (RL) as a special case.")
+
+
+@pytest.fixture
+def crafted(sample_store: Store) -> Checker:
+    sources = [Source(n, p, split_sentences(p.abstract)) for n, p in enumerate((HUMANOID, PRUNING, ENERGY), start=1)]
+    return Checker(sample_store.embedder, sources, Tuning(), "What does RoboMirror do?")
+
+
+@pytest.mark.parametrize(("sentence", "cites", "reason"), [
+    ("The robotic exoskeleton RoboMirror turns human videos into humanoid locomotion.", 1, "exoskeleton"),
+    ("Our method reduces the number of visual tokens by 74.2% on LLaVA-1.5 with no loss in benchmark accuracy.", 2,
+     "counts something else"),
+    ("The energy-based view recovers the soft Bellman equation of maximum entropy reinforcement learning (ML).", 3,
+     "“ML”"),
+    ("The answer is 80% lower latency from video to motion than pose-retargeting pipelines.", 1, "about the answer"),
+    ("How does RoboMirror turn human videos into humanoid locomotion?", 1, "asks a question"),
+    ("The paper is about the latency of humanoid locomotion from human videos.", 1, "about the answer"),
+    ("While the humanoid robot has access to this video context, their static.", 1, "no main clause"),
+])
+def test_unfaithful_sentences_are_dropped(crafted: Checker, sentence: str, cites: int, reason: str) -> None:
+    claim = crafted.check(sentence, [cites])
+    assert not claim.supported and reason in (claim.reason or ""), claim.reason
+
+
+@pytest.mark.parametrize(("sentence", "cites"), [
+    ("RoboMirror turns human videos into humanoid locomotion with a vision-language model and a diffusion policy.", 1),
+    ("RoboMirror cuts video-to-motion latency by 80% compared with pose-retargeting pipelines.", 1),
+    ("Pruning visual tokens with a learned importance score reduces FLOPs by 74.2% on LLaVA-1.5.", 2),
+    ("Seen as energy-based, policy learning recovers the soft Bellman equation of maximum entropy RL.", 3),
+])
+def test_faithful_paraphrases_still_pass(crafted: Checker, sentence: str, cites: int) -> None:
+    claim = crafted.check(sentence, [cites])
+    assert claim.supported and claim.origin == "model", claim.reason
+
+
+def test_a_mangled_copy_is_shown_as_the_source_sentence(sample_store: Store) -> None:
+    reversal = paper(sample_store, 'The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"')
+    source = Source(1, reversal, split_sentences(reversal.abstract))
+    original = next(s for s in source.sentences if s.startswith("If a model is trained on"))
+    mangled = original.replace("If a model is trained", "To a model is trained").replace("it will not", "it not will")
+    claim = Checker(sample_store.embedder, [source], Tuning(), "What is the reversal curse?").check(mangled, [1])
+    assert claim.supported and claim.text == original and claim.origin == "evidence"

@@ -331,7 +331,7 @@ class AssistantApp(Navigation):
         except AssistantError as exc:  # shown all the same; the saved question stays marked unfinished
             self.notify(f"The answer could not be saved: {exc}", severity="error", timeout=15)
         if job.kind == "answer":
-            self.history.append(Turn(job.question, result.text))
+            self.history.append(Turn(job.question, result.text, tuple(s.paper.id for s in result.cited_sources())))
         await job.block.show_result(data)
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
 

@@ -118,7 +118,8 @@ class Navigation(App[None]):
                 continue
             await block.show_result(turn.result)
             if turn.kind == "answer":
-                self.history.append(Turn(turn.question, turn.answer))
+                cited = tuple(str(s["id"]) for s in turn.result.get("sources") or [] if "id" in s)
+                self.history.append(Turn(turn.question, turn.answer, cited))
         chat.scroll_end(animate=False)
         self.notify(f"Opened “{self.conversations.title(conversation)}”.")
 
