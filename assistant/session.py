@@ -30,6 +30,7 @@ from assistant.core.tuning import Tuning
 from assistant.core.wording import UNFINISHED
 from assistant.ingest.pipeline import FileReport, ingest, prepare
 from assistant.model.chat import ChatModel, ModelError, load_model, resolve_model_path
+from assistant.retrieve.calibrate import Calibration, calibrated, recalibrate
 from assistant.retrieve.hybrid import SearchResult, search
 from assistant.store.check import CheckReport, check, repair
 from assistant.store.conversations import Conversation, ConversationStore, SavedTurn
@@ -92,6 +93,7 @@ class Session:
         self.store = store
         self.tuning = tuning or Tuning()
         self._model = model
+        self._calibrated: tuple[Tuning, Calibration | None] | None = None
         self.seeded = False  # whether opening indexed the bundled collection
 
     @staticmethod
@@ -147,9 +149,24 @@ class Session:
         name = inert(self.model.name)  # a server's word, or a file's name: shown on the terminal
         return f"{name} on {urlsplit(self.settings.llm_url).netloc}" if self.settings.llm_url else name
 
+    def _calibration(self) -> tuple[Tuning, Calibration | None]:
+        if self._calibrated is None or (self._calibrated[1] is not None and self._calibrated[1].stale(self.store)):
+            self._calibrated = calibrated(self.store, self.tuning)
+        return self._calibrated
+
+    @property
+    def collection_tuning(self) -> Tuning:
+        """The tuning with the coverage thresholds calibrated on this collection."""
+        return self._calibration()[0]
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """How this collection's near misses score (None: too small to calibrate)."""
+        return self._calibration()[1]
+
     @property
     def context(self) -> Context:
-        return Context(self.store, self.model, self.settings.prompts_dir, self.tuning)
+        return Context(self.store, self.model, self.settings.prompts_dir, self.collection_tuning)
 
     # -- generating ---------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), *, k: int = 5, only: set[str] | None = None,
@@ -201,7 +218,7 @@ class Session:
             first, last = self.store.catalog.date_range()
             known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"
             raise AssistantError(f"no paper is dated {_range_words(since, until)}: {known}")
-        return search(self.store, query, self.tuning, k=k, since=since, until=until)
+        return search(self.store, query, self.collection_tuning, k=k, since=since, until=until)
 
     def stats(self) -> dict[str, object]:
         """What the index holds and where it lives."""
@@ -218,12 +235,28 @@ class Session:
             "embedder": catalog.get_meta("embedder"),
             "embedder_dim": int(catalog.get_meta("embedder_dim") or 0) or None,
             "sources": catalog.pages(),
+            "coverage": self.coverage(),
         }
+
+    def coverage(self) -> dict[str, object]:
+        """The coverage thresholds in use and where they come from."""
+        tuning, calibration = self._calibration()
+        names = ("named_similarity", "coverage_threshold", "confident_similarity", "absent_ceiling")
+        thresholds = {name: round(float(getattr(tuning, name)), 3) for name in names}
+        if calibration is None:
+            return {"calibrated": False, "thresholds": thresholds}
+        return {"calibrated": True, "papers": calibration.papers, "probes": len(calibration.near_miss),
+                "near_miss_median": round(calibration.quantile(0.5), 3), "thresholds": thresholds}
 
     # -- changing the collection -----------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> list[FileReport]:
         """Add files and folders to the collection (a bad file is reported, never raised)."""
-        return ingest(self.store, paths, progress)
+        reports = ingest(self.store, paths, progress)
+        if any(r.status in ("added", "updated") for r in reports):
+            with self.store.writing(progress):
+                calibration = recalibrate(self.store)
+            self._calibrated = ((calibration.apply(self.tuning) if calibration else self.tuning), calibration)
+        return reports
 
     @property
     def embedder_name(self) -> str:

@@ -40,6 +40,14 @@ class Tuning:
     # "StarCraft": the topic is absent) and the similarity stays below `absent_ceiling`.
     max_absent_share: float = 0.5
     absent_ceiling: float = 0.56
+    # The four similarity thresholds above are the sample pages' values, kept for a collection
+    # too small to calibrate (under 40 papers). Otherwise each is read off the collection's own
+    # near misses (see retrieve/calibrate.py) at these quantiles, which give back the values
+    # above on the sample pages (0.30, 0.35, 0.54, 0.56) and follow a denser field upwards.
+    named_quantile: float = 0.05
+    coverage_quantile: float = 0.125
+    confident_quantile: float = 0.70
+    absent_quantile: float = 0.78
     # A word in at most this share of papers is "distinctive" (names, rare terms); words
     # every abstract uses say nothing about which paper a question or sentence is about.
     distinctive_share: float = 0.05

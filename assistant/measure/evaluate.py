@@ -215,4 +215,4 @@ def evaluate(session: Session, questions: list[Question], progress: Progress | N
         outcomes.append(score(session, question, result, time.perf_counter() - started))
         progress.advance()
     progress.stop()
-    return Report(outcomes, session.tuning.changed())
+    return Report(outcomes, {**session.tuning.changed(), "coverage": session.coverage()})

@@ -176,9 +176,23 @@ def print_stats(stats: dict[str, object]) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key, value in stats.items():
-        if key != "sources":
+        if key == "coverage" and isinstance(value, dict):
+            table.add_row("coverage", shown(coverage_line(value)))
+        elif key != "sources":
             table.add_row(key.replace("_", " "), shown(str(value)))
     out().print(table)
+
+
+def coverage_line(coverage: Mapping[str, Any]) -> str:
+    """"similarity ≥ 0.41 to be covered, ≥ 0.56 whatever the wording (calibrated on 150 near
+    misses of 3121 papers)": the thresholds, and where they come from."""
+    t = coverage["thresholds"]
+    line = (f"similarity ≥ {t['coverage_threshold']:.2f} to be covered (≥ {t['named_similarity']:.2f} when a paper "
+            f"uses every distinctive word), ≥ {t['confident_similarity']:.2f} whatever the wording")
+    if coverage.get("calibrated"):
+        return line + (f" (calibrated on {coverage['probes']} near misses of this collection's "
+                       f"{coverage['papers']} papers, median {coverage['near_miss_median']:.2f})")
+    return line + " (fixed: the collection is too small to calibrate)"
 
 
 def _source_line(source: Mapping[str, Any]) -> str:
@@ -238,8 +252,12 @@ def print_eval_report(report: EvalReport) -> None:
         table.add_row(o.question.type, escape(o.question.question[:60]), o.shape, o.status, cited,
                       flag[o.facts_found], str(o.generated_kept) if o.status == "answered" else "", f"{o.seconds:.1f}")
     out().print(table)
-    if report.tuning:
-        out().print("tuning changed: " + ", ".join(f"{k}={v}" for k, v in report.tuning.items()))
+    changed = {k: v for k, v in report.tuning.items() if k != "coverage"}
+    if changed:
+        out().print("tuning changed: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+    coverage = report.tuning.get("coverage")
+    if isinstance(coverage, dict):
+        out().print(f"coverage: {coverage_line(coverage)}")
     for name, value in report.totals().items():
         if isinstance(value, dict):
             shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
