@@ -68,10 +68,11 @@ def chroma_server(path: Path, port: int) -> Server:
 
 
 def llama_server(model: Path, port: int, log_dir: Path) -> Server:
-    """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`) on `model`.
+    """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`, started through
+    `assistant.model.llama_load` so that it loads safely on an AMX CPU) on `model`.
     Requests queue rather than cut each other off (by default a new request interrupts the one
     being streamed)."""
-    return Server([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+    return Server([sys.executable, "-m", "assistant.model.llama_load", "--model", str(model), "--host", "127.0.0.1",
                    "--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False"],
                   f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-{port}.log")
 

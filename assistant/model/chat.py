@@ -92,16 +92,15 @@ class LlamaCppModel:
     def llama(self) -> Llama:
         if self._llama is None:
             from assistant.model.grammar_sampler import grammar_last_llama
+            from assistant.model.llama_load import load
 
             try:
                 llama_class = grammar_last_llama()
             except ImportError as exc:
                 raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
             try:
-                self._llama = llama_class(
-                    model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                    n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False,
-                )
+                self._llama = load(llama_class, model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                   n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False)
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(
                     f"cannot load model {self.path} ({self.path.stat().st_size / 1e6:,.1f} MB): llama.cpp refused it "
