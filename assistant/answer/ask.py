@@ -191,7 +191,7 @@ def _fact(ctx: Context, plan_: Plan, found: SearchResult, timings: dict[str, flo
     needed = _numbers_needed(plan_)
     stated: list[tuple[Source, str]] = []
     if needed or plan_.naming:  # what was asked for may sit in a sentence the model was not shown
-        whole = ranked_evidence(ctx, plan_.query, _whole(sources[:1]), plan_.quantity)
+        whole = ranked_evidence(ctx, plan_.query, _whole(sources[:t.stating_sources]), plan_.quantity)
         stated = _stating(whole, needed, plan_.query) if needed else _naming(whole, plan_.query, t.name_max_zipf)
     required = ranked[:1] + [pair for pair in stated if pair[1] not in [text for _, text in ranked[:1]]]
     claims, dropped = verify_then_fill(ctx.store.embedder, t, generated, sources, question=plan_.query,

@@ -252,3 +252,26 @@ def test_a_mangled_copy_is_shown_as_the_source_sentence(sample_store: Store) -> 
     mangled = original.replace("If a model is trained", "To a model is trained").replace("it will not", "it not will")
     claim = Checker(sample_store.embedder, [source], Tuning(), "What is the reversal curse?").check(mangled, [1])
     assert claim.supported and claim.text == original and claim.origin == "evidence"
+
+
+def test_required_evidence_is_added_when_a_close_kept_sentence_leaves_out_its_numbers(sample_store: Store) -> None:
+    """A kept sentence close to the evidence that states what was asked does not replace it
+    unless it states all of the evidence's numbers too: "5.63 → 4.78" is RetroGraph's, not Retro*'s."""
+    from assistant.answer.fill import verify_then_fill
+
+    retro = paper(sample_store, "Retrosynthetic Planning with Dual Value Networks")
+    stating = next(s for s in split_sentences(retro.abstract) if "5.76" in s)
+    source = Source(1, retro, split_sentences(retro.abstract))
+    wrong = "PDVN helps find shorter synthesis routes, reducing the average route length from 5.63 to 4.78 [1]."
+    right = ("PDVN helps find shorter synthesis routes, reducing the average route length from 5.76 to 4.83 for "
+             "Retro*, and from 5.63 to 4.78 for RetroGraph [1].")
+    tuning = Tuning()
+    def answer(written: str) -> list[str]:
+        claims, _ = verify_then_fill(sample_store.embedder, tuning, written, [source],
+                                     question="For Retro*, what is the average route length before and after PDVN?",
+                                     required=[(source, stating)])
+        return [c.text for c in claims]
+
+    assert answer(wrong) == [wrong.removesuffix(" [1].") + ".", stating]
+    # a sentence stating every number (here a near copy, shown as the source's sentence) needs nothing added
+    assert answer(right) == [stating]
