@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.core.records import ASKING_WORDS, STEM, Hit, Paper, content_words, passage_text, spellings, stems
+from assistant.core.records import ASKING_WORDS, STEM, Hit, Paper, content_words, names_in, passage_text, spellings, stems
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
 from assistant.store.catalogue import Catalog
@@ -75,6 +75,7 @@ class SearchResult:
     absent_share: float  # the share of the query's distinctive words no paper uses at all
     tuning: Tuning
     named: int = 0  # how many of the query's distinctive words some paper uses
+    titled: bool = False  # the best paper, first by keywords and by meaning, has a name the query uses in its title
 
     @property
     def threshold(self) -> float:
@@ -86,7 +87,9 @@ class SearchResult:
         if similarity < t.coverage_threshold:
             # a terse question ("What is the Vary-toy score on ChartQA?", a follow-up's rewrite)
             # whose every distinctive word one of the best papers uses is less close in meaning
-            return (similarity >= t.named_similarity and self.named > 0 and self.absent_share == 0
+            # and a question that names a paper by the name in its title ("What does FailSafe
+            # do …?") is about that paper, however loosely the rest of it is worded
+            return ((similarity >= t.named_similarity or self.titled) and self.named > 0 and self.absent_share == 0
                     and self.term_coverage == 1.0)
         if self.absent_share >= t.max_absent_share and similarity < t.absent_ceiling:
             return False  # the topic's own words appear nowhere in the collection
@@ -100,6 +103,7 @@ class SearchResult:
             "term_coverage": round(self.term_coverage, 4),
             "absent_share": round(self.absent_share, 4),
             "named": self.named,
+            "titled": self.titled,
             "threshold": self.threshold,
             "hits": [hit.to_json() for hit in self.hits],
         }
@@ -152,4 +156,15 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:tuning.coverage_hits]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
-                        absent_share=absent, tuning=tuning, named=sum(count > 0 for count in wanted.values()))
+                        absent_share=absent, tuning=tuning, named=sum(count > 0 for count in wanted.values()),
+                        titled=bool(hits) and _names_in_title(query, hits[0], wanted))
+
+
+def _names_in_title(query: str, hit: Hit, wanted: dict[str, int]) -> bool:
+    """Whether the hit ranks first both by keywords and by meaning and its title has a name
+    (see `names_in`) that the query uses and few papers share."""
+    if hit.bm25_rank != 1 or hit.dense_rank != 1:
+        return False
+    title = {word.casefold() for word in re.findall(r"[\w-]+", hit.paper.title)}
+    return any(name in title and any(wanted.get(part, 0) > 0 for part in re.findall(r"\w+", name))
+               for name in names_in(query))

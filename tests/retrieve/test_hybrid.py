@@ -64,6 +64,29 @@ def test_a_terse_question_is_covered_by_its_distinctive_words(similarity: float,
     assert result.covered is covered
 
 
+@pytest.mark.parametrize(("titled", "absent", "terms", "covered"), [
+    (True, 0.0, 1.0, True),  # the question names the best paper by the name in its title
+    (False, 0.0, 1.0, False),  # the same question without the name in a title
+    (True, 0.5, 1.0, False),  # a word no paper uses all the same
+    (True, 0.0, 0.5, False),  # words the named paper does not use
+])
+def test_a_question_naming_a_paper_by_its_title_is_covered(titled: bool, absent: float, terms: float,
+                                                          covered: bool) -> None:
+    result = SearchResult(query="q", hits=[], best_similarity=0.2, term_coverage=terms, absent_share=absent,
+                          tuning=Tuning(), named=1, titled=titled)
+    assert result.covered is covered
+
+
+def test_a_loosely_worded_question_that_names_a_paper_is_titled(sample_store: Store) -> None:
+    """"What does Vary-toy do …" names the paper whose title says "Vary-toy"? The sample title is
+    "Small Language Model Meets with Reinforced Vision Vocabulary", so a name from inside an
+    abstract does not count; "DINO-WM" is in its paper's title."""
+    named = search(sample_store, "What does DINO-WM do and how well does it work?", Tuning(), k=5)
+    unnamed = search(sample_store, "What does Vary-toy do and how well does it work?", Tuning(), k=5)
+    assert named.titled and "DINO-WM" in named.hits[0].paper.title
+    assert not unnamed.titled
+
+
 def test_a_follow_ups_terse_rewrite_is_covered(sample_store: Store) -> None:
     """SmolLM2 rewrites "And on ChartQA?" (after a Vary-toy question) in few words; the
     passage is less close to it than the full question, but its names are all there."""
