@@ -40,6 +40,11 @@ _SIDES = [
     re.compile(r"^(.+?)\s+(?:versus|vs\.?|compared? (?:to|with)|compares? (?:to|with))\s+(.+?)[?.!]*$", re.IGNORECASE),
 ]
 
+# A number's own words stand this close to it; the answer is among this many best-ranked
+# sentences that state a number.
+_NEAR = 4
+_STATING_CANDIDATES = 4
+
 Body = Generator[str | Stage, None, tuple[list[Section], list[Source], list, str, int]]
 
 
@@ -139,19 +144,36 @@ def _numbers_needed(plan_: Plan) -> int:
     return 1 if plan_.quantity else 0
 
 
+def _near_the_asked(sentence: str, quantities: set[str], asked: set[str]) -> int:
+    """How many of the question's words stand within a few words of one of the sentence's new
+    quantities ("with median values above 750 ms" for "what median latency …?")."""
+    tokens = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+", sentence)
+    near = 0
+    for index, token in enumerate(tokens):
+        if token.replace(",", "") in quantities:
+            window = tokens[max(0, index - _NEAR) : index + _NEAR + 1]
+            near = max(near, sum(word.casefold()[:STEM] in asked for word in window if not word[0].isdigit()))
+    return near
+
+
 def _stating(ranked: list[tuple[Source, str]], needed: int, question: str) -> list[tuple[Source, str]]:
-    """The best-ranked evidence that together states `needed` quantities the question lacks
-    (the 2 of "EAGLE-2" is a name, not an answer)."""
+    """The evidence that together states `needed` quantities the question lacks (the 2 of
+    "EAGLE-2" is a name, not an answer): of the best-ranked few that state one, the sentence
+    whose number stands by the question's own words ("median … 750 ms", not the "Raspberry
+    Pi 5" of the sentence that describes the set-up)."""
     chosen: list[tuple[Source, str]] = []
     found: set[str] = set()
-    asked = quantities_in(question)
-    for source, sentence in ranked:
-        if len(found) >= needed:
+    given = quantities_in(question)
+    asked = stems(question)
+    while len(found) < needed:
+        candidates = [(source, sentence, quantities_in(sentence) - given - found) for source, sentence in ranked
+                      if (source, sentence) not in chosen]
+        candidates = [c for c in candidates if c[2]][:_STATING_CANDIDATES]
+        if not candidates:
             break
-        new = quantities_in(sentence) - asked - found
-        if new:
-            chosen.append((source, sentence))
-            found |= new
+        source, sentence, new = max(candidates, key=lambda c: _near_the_asked(c[1], c[2], asked))  # first of the best
+        chosen.append((source, sentence))
+        found |= new
     return chosen
 
 
@@ -288,7 +310,7 @@ def _by_author(ctx: Context, plan_: Plan) -> tuple[list[Section], list[Source]] 
     count = f"{len(ids)} paper{'s' if len(ids) != 1 else ''} in the collection list {plan_.query} as an author"
     count += "." if len(ids) == len(shown) else f"; the {len(shown)} newest are listed."
     lines = [evidence_claim(source, source.sentences[0], origin="catalogue") for source in sources]
-    intro = Claim(count, tuple(s.number for s in sources), True, 1.0, origin="catalogue")
+    intro = Claim(count, (), True, 1.0, origin="catalogue")  # about the collection, not one paper: each line cites its own
     return [Section(None, [intro]), Section(f"Papers ({len(lines)})", lines, bullets=True)], sources
 
 

@@ -19,6 +19,10 @@ from assistant.model.embedder import Embedder
 from assistant.retrieve.hybrid import SearchResult
 
 
+def _authors(count: int) -> str:
+    return f"{count} author{'s' if count != 1 else ''}"
+
+
 @dataclass(frozen=True)
 class Source:
     """A paper given to the model under a number, with the sentences chosen from it."""
@@ -35,7 +39,8 @@ class Source:
         authors = paper.authors
         when = paper.date or paper.date_raw
         return {
-            "authors": (f"{title} is by {name_list(paper.author_names)}." if paper.author_names else
+            "authors": (f"{title} is by {name_list(paper.author_names)} ({_authors(len(paper.author_names))})."
+                        if paper.author_names else
                         f"{title} has {authors} author{'s' if authors != 1 else ''}." if authors is not None
                         else f"The catalogue has no author count for {title}."),
             "date": f"{title} was published on {when}." if when else f"The catalogue has no publication date for {title}.",

@@ -15,10 +15,18 @@ from assistant.core.dates import parse_bound
 from assistant.core.errors import AssistantError
 from assistant.core.records import ASKING_WORDS, content_words
 
+_MEASURED = (r"(rate|error|accuracy|score|latency|time|success|performance|speed|cost|rmse|mae|fps|throughput|"
+             r"precision|recall)")
 _QUANTITY = re.compile(
-    r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far)|by (how much|what (factor|margin))|"
-    r"to what (extent|degree)|(what|which) (\w+ ){0,4}(share|percentage|percent|fraction|proportion|speed-?ups?|accuracy|"
-    r"score|rate|factor|improvement|gain|error|number|size|count|ratio|reduction|increase|drop|margin))\b",
+    r"\b(how (much|many|often|fast|large|big|small|accurate(ly)?|long|well|far|heavy|strong(ly)?)|"
+    r"by (how much|what (factor|margin))|to what (extent|degree)|"
+    r"(what|which) ([\w-]+ ){0,4}(share|percentage|percent|fraction|proportion|speed-?ups?|accuracy|score|rate|factor|"
+    r"improvement|gain|error|number|size|count|ratio|reduction|increase|drop|margin|latency|weight|mass|speed|"
+    r"frequency|distance|precision|recall|efficiency|cost)|"
+    # "How does MicCheck change the success rate?", "How does the error change after …?": a
+    # change in something measured
+    rf"how (does|do|did) .{{1,80}} (change|affect|improve|reduce|increase|lower|raise|cut) (the |its |their )?"
+    rf"([\w-]+ ){{0,3}}{_MEASURED}|how (does|do|did) (the |its |their )?([\w-]+ ){{0,4}}{_MEASURED} .{{0,80}}change)\b",
     re.IGNORECASE)
 _LIST = re.compile(
     r"^\s*(which|what) (papers|studies|works|articles|approaches|methods|techniques|ideas|lines of work)\b|"

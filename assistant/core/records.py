@@ -61,9 +61,9 @@ _BRITISH = ((r"is(e|ed|es|ing|ation|ations)$", r"iz\1"), (r"ys(e|ed|es|ing)$", r
 _NUMBER_PATTERN = r"(?<![\w.])\d+(?:[.,]\d+)*"
 _NUMBER = re.compile(_NUMBER_PATTERN)
 # A number that states a quantity: not part of a name ("EAGLE-2", "GPT-4", "Llama-3.1"), not
-# an enumerator ("(1)", "2)"), not a year. A quantity question is answered only by a sentence
-# that states one of these.
-_QUANTITY_NUMBER = re.compile(r"(?<![A-Za-z]-)" + _NUMBER_PATTERN)
+# a modifier ("3-DoF", "3D", "6-axis"), not an enumerator ("(1)", "2)"), not a year. A quantity
+# question is answered only by a sentence that states one of these.
+_QUANTITY_NUMBER = re.compile(r"(?<![A-Za-z]-)" + _NUMBER_PATTERN + r"(?!\d|[.,]\d|-[A-Za-z]|D\b)")
 _ENUMERATOR = re.compile(r"\(\d\)|(?<![\w.])\d\)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 

@@ -25,6 +25,17 @@ def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str,
             and english_zipf(w) < (tuning.everyday_zipf if frequency[w] else tuning.absent_everyday_zipf)}
 
 
+def rarest_word(catalog: Catalog, query: str) -> dict[str, int]:
+    """The query's content word that the fewest papers use (at least one), with its count;
+    empty when the query has none."""
+    words = [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit() and len(w) > 2]
+    used = {w: n for w, n in catalog.document_frequency(words).items() if n > 0}
+    if not used:
+        return {}
+    word = min(used, key=lambda w: (used[w], w))
+    return {word: used[word]}
+
+
 def alternatives(query: str) -> dict[str, set[str]]:
     """Words offered as alternatives ("spikes or calcium imaging"): a paper that uses either
     answers the question as well as one using both."""
@@ -153,7 +164,11 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
     wanted = distinctive_words(store.catalog, query, tuning)
     either = alternatives(query)
-    coverage = max((term_coverage(wanted, hit.paper, either) for hit in hits[:tuning.coverage_hits]), default=0.0)
+    # A question in everyday words ("robots that cut human hair") has no distinctive word to
+    # vouch for its topic; its rarest word in the collection then must be in one of the best
+    # papers, or only a confident similarity covers it (kirigami robots "optimise cut patterns").
+    vouching = wanted or rarest_word(store.catalog, query)
+    coverage = max((term_coverage(vouching, hit.paper, either) for hit in hits[:tuning.coverage_hits]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
                         absent_share=absent, tuning=tuning, named=sum(count > 0 for count in wanted.values()),

@@ -49,7 +49,9 @@ def test_names_are_kept_and_shown(named: Session, capsys: pytest.CaptureFixture[
 def test_who_wrote_is_answered_with_the_names(named: Session) -> None:
     result = named.ask("Who wrote the paper on canon layers?").result
     assert result.status == "answered" and result.shape == "metadata"
-    assert "Ada Lovelace, Alan Turing and Grace Hopper" in result.text
+    assert "Ada Lovelace, Alan Turing and Grace Hopper (3 authors)" in result.text
+    how_many = named.ask("How many authors does the canon layers paper have?").result
+    assert "3 authors" in how_many.text  # the count is said beside the names
     counted = named.ask("How many authors does the paper that only counts its authors have?").result
     assert "has 4 authors" in counted.text  # no names to give: the count, as before
 
@@ -80,6 +82,7 @@ def test_papers_by_an_author_are_listed_and_counted_from_the_catalogue(named: Se
     assert counted.status == "answered" and counted.shape == "metadata"
     assert "2 papers in the collection list Barbara Liskov as an author" in counted.text
     assert {s.paper.title for s in counted.cited_sources()} == {"Sparse graph kernels at scale", extra["title"]}
+    assert counted.claims[0].citations == ()  # the count is the collection's, each listed line cites its paper
     listed = named.ask("Which papers did Alan Turing write?").result
     assert "1 paper in the collection" in listed.text
     assert [s.paper.title for s in listed.cited_sources()] == ["Canon layers for deeper sequence models"]

@@ -128,6 +128,7 @@ def test_metadata_question_searches_for_the_paper_it_names() -> None:
     ("EAGLE-2 with GPT-4 and Llama-3.1 gives a 3.16x speedup, 44% more.", {"3.16", "44"}),
     ("Two variants: (1) greedy and (2) exact, from 2-10x faster since 2023.", {"2", "10"}),
     ("It trains on 1,000 images with 12 layers.", {"1000", "12"}),
+    ("A compact 3-DoF spine in a 1.26 kg package, for 3D scenes at 72 FPS.", {"1.26", "72"}),
 ])
 def test_quantities_leave_out_names_enumerators_and_years(text: str, quantities: set[str]) -> None:
     assert quantities_in(text) == quantities
@@ -136,9 +137,32 @@ def test_quantities_leave_out_names_enumerators_and_years(text: str, quantities:
 @pytest.mark.parametrize("question", [
     "What is the smallest model size in which successor heads appear?",
     "What average speedup does dynamic depth decoding achieve?",
+    "What median motion-to-motion latency did field tests reveal?",
+    "How does adding a pin microphone change the imitation-learning success rate?",
+    "How does the root mean squared error change after on-device learning?",
+    "How strongly is coherence correlated with hallucination?",
 ])
 def test_quantity_questions(question: str) -> None:
     assert plan(question).quantity
+
+
+@pytest.mark.parametrize("question", ["How do robots plan?", "What is the reversal curse?",
+                                      "How does the method change the robot's behaviour?"])
+def test_questions_asking_for_no_quantity(question: str) -> None:
+    assert not plan(question).quantity
+
+
+def test_the_stated_number_is_the_one_beside_the_questions_words() -> None:
+    """Of the best-ranked sentences with a number, the one whose number stands by the
+    question's words: "median … above 750 ms", not the "Raspberry Pi 5" of the set-up."""
+    from assistant.answer.ask import _stating
+
+    source = Source(1, Paper(id="p", title="Latency", abstract=""), [])
+    ranked = [(source, "The framework uses Hall-effect sensors and two synchronized Raspberry Pi 5 devices."),
+              (source, "Field results show that actuator delays dominate, with median latency above 750 ms.")]
+    question = "What median latency did the field tests reveal?"
+    assert _stating(ranked, 1, question) == [ranked[1]]
+    assert _stating(ranked[:1], 1, question) == ranked[:1]  # no better one: the only number there is
 
 
 @pytest.mark.parametrize(("question", "naming"), [

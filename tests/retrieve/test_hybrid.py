@@ -195,3 +195,16 @@ def test_every_word_means_the_whole_word() -> None:
     assert uses_every_word(["kernel"], paper("Two kernels on graphs."))
     assert not uses_every_word(["speculative"], paper("We speculate that decoding helps."))
     assert not uses_every_word([], paper("No words asked for: nothing is named."))
+
+
+def test_the_rarest_word_vouches_for_a_question_in_everyday_words(sample_store: Store) -> None:
+    """With no distinctive word ("robots that cut human hair"), the question's word that the
+    fewest papers use must be in one of the best papers."""
+    from assistant.retrieve.hybrid import rarest_word
+
+    catalog = sample_store.catalog
+    (word, count), = rarest_word(catalog, "Which papers study how language models memorise facts?").items()
+    words = ["language", "models", "memorise", "facts", "study"]
+    frequency = catalog.document_frequency(words)
+    assert count == min(n for n in frequency.values() if n) and frequency[word] == count
+    assert rarest_word(catalog, "What is it?") == {}
