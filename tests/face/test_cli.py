@@ -40,8 +40,8 @@ def test_search_json_is_stable(sample_store: Store, capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "search", "attention heads that increment days of the week", "-k", "2", "--json", "--data-dir", data_dir)
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"query", "covered", "best_similarity", "term_coverage", "absent_share", "named", "threshold",
-                           "hits"}
+    assert set(result) == {"query", "covered", "best_similarity", "term_coverage", "absent_share", "named", "titled",
+                           "threshold", "hits"}
     assert result["covered"] is True and len(result["hits"]) == 2
     hit = result["hits"][0]
     assert set(hit) == {"paper", "score", "similarity", "bm25_rank", "dense_rank", "passage"}
