@@ -365,8 +365,10 @@ class Catalog:
         )]
 
     def by_author(self, name: str) -> list[str]:
-        """Ids of the papers (newest first) with an author of this name: the whole name, or a
-        surname alone ("Abbeel"), matched without regard to case, accents or punctuation."""
+        """Ids of the papers (newest first) with an author of this name: the whole name, a
+        surname alone ("Abbeel"), or a name with initials ("P. Abbeel", "C. Karen Liu": every
+        given name and initial must fit, so Chengju Liu is not C. Karen Liu), matched without
+        regard to case, accents or punctuation."""
         wanted = normalise_title(name).split()
         if not wanted:
             return []
@@ -375,9 +377,7 @@ class Catalog:
                                    "ORDER BY date IS NULL, date DESC, title"):
             for author in json.loads(row["author_names"]):
                 parts = normalise_title(author).split()
-                if parts == wanted or (len(wanted) == 1 and parts and parts[-1] == wanted[0]) or (
-                        len(wanted) > 1 and parts and parts[-1] == wanted[-1] and parts[0][:1] == wanted[0][:1]
-                        and len(wanted[0]) == 1):
+                if parts == wanted or (len(wanted) == 1 and parts and parts[-1] == wanted[0]) or _initials_fit(wanted, parts):
                     found.append(row["id"])
                     break
         return found
@@ -415,3 +415,14 @@ class Catalog:
 
 def _date_clause(since: str | None, until: str | None) -> str:
     return (" AND p.date >= ?" if since else "") + (" AND p.date <= ?" if until else "")
+
+
+def _initials_fit(wanted: list[str], parts: list[str]) -> bool:
+    """Whether a name with initials ("p abbeel", "c karen liu") fits an author's name parts:
+    the same surname, and each given name or initial of `wanted`, in order, is a given name of
+    the author or that name's initial."""
+    if len(wanted) < 2 or not parts or parts[-1] != wanted[-1] or all(len(w) > 1 for w in wanted[:-1]):
+        return False
+    given = iter(parts[:-1])
+    return all(any(part == w or (len(w) == 1 and part.startswith(w)) for part in given) for w in wanted[:-1])
+

@@ -89,6 +89,11 @@ def test_papers_by_an_author_are_listed_and_counted_from_the_catalogue(named: Se
     by_surname = named.ask("Show me papers by Hopper").result
     assert [s.paper.title for s in by_surname.cited_sources()] == ["Canon layers for deeper sequence models"]
     assert named.ask("Which papers were written by Donald Knuth?").result.status == "not_covered"
+    # initials must fit every given name: "A. Turing" is Alan Turing, "A. Grace Hopper" nobody
+    assert [named.store.catalog.papers([i])[i].title for i in named.store.catalog.by_author("A. Turing")] == [
+        "Canon layers for deeper sequence models"]
+    assert named.store.catalog.by_author("A. Grace Hopper") == []
+    assert named.store.catalog.by_author("G. Hopper") == named.store.catalog.by_author("Grace Hopper")
 
 
 def test_a_follow_up_asks_what_its_own_words_ask() -> None:
