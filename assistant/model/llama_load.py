@@ -39,18 +39,21 @@ def has_amx(cpuinfo: Path = _CPUINFO) -> bool:
     return False
 
 
-@contextmanager
-def _plain_buffers() -> Iterator[None]:
-    import llama_cpp.llama as module
-
-    default = module.llama_cpp.llama_model_default_params
-
+def _plain(default: Callable[[], Any]) -> Callable[[], Any]:
     def plain() -> Any:
         params = default()
         params.use_extra_bufts = False
         return params
 
-    module.llama_cpp.llama_model_default_params = plain
+    return plain
+
+
+@contextmanager
+def _plain_buffers() -> Iterator[None]:
+    import llama_cpp.llama as module
+
+    default = module.llama_cpp.llama_model_default_params
+    module.llama_cpp.llama_model_default_params = _plain(default)
     try:
         yield
     finally:
@@ -69,7 +72,9 @@ def plain_buffers_for_this_process() -> None:
     """For a process that only serves a model (`python -m assistant.model.llama_load`, below):
     every model it loads gets plain CPU buffers on an AMX CPU."""
     if has_amx():
-        _plain_buffers().__enter__()
+        import llama_cpp.llama as module
+
+        module.llama_cpp.llama_model_default_params = _plain(module.llama_cpp.llama_model_default_params)
 
 
 if __name__ == "__main__":
