@@ -15,25 +15,34 @@ from assistant.store.catalogue import Catalog
 from assistant.store.data_dir import Store
 
 
+def _query_words(query: str) -> list[str]:
+    """The query's content words, once each, without asking words and bare numbers."""
+    return [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit()]
+
+
+def _distinctive(frequency: dict[str, int], total: int, tuning: Tuning) -> dict[str, int]:
+    return {w: n for w, n in frequency.items() if n <= tuning.distinctive_share * max(total, 1)
+            and english_zipf(w) < (tuning.everyday_zipf if n else tuning.absent_everyday_zipf)}
+
+
+def _rarest(frequency: dict[str, int]) -> dict[str, int]:
+    used = {w: n for w, n in frequency.items() if n > 0 and len(w) > 2}
+    if not used:
+        return {}
+    word = min(used, key=lambda w: (used[w], w))
+    return {word: used[word]}
+
+
 def distinctive_words(catalog: Catalog, query: str, tuning: Tuning) -> dict[str, int]:
     """The query's words that few papers use (or none) and that are not everyday English:
     what the question is about; with the number of papers using each."""
-    words = [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit()]
-    total = max(catalog.size(), 1)
-    frequency = catalog.document_frequency(words)
-    return {w: frequency[w] for w in words if frequency[w] <= tuning.distinctive_share * total
-            and english_zipf(w) < (tuning.everyday_zipf if frequency[w] else tuning.absent_everyday_zipf)}
+    return _distinctive(catalog.document_frequency(_query_words(query)), catalog.size(), tuning)
 
 
 def rarest_word(catalog: Catalog, query: str) -> dict[str, int]:
     """The query's content word that the fewest papers use (at least one), with its count;
     empty when the query has none."""
-    words = [w for w in dict.fromkeys(content_words(query)) if w not in ASKING_WORDS and not w.isdigit() and len(w) > 2]
-    used = {w: n for w, n in catalog.document_frequency(words).items() if n > 0}
-    if not used:
-        return {}
-    word = min(used, key=lambda w: (used[w], w))
-    return {word: used[word]}
+    return _rarest(catalog.document_frequency(_query_words(query)))
 
 
 def alternatives(query: str) -> dict[str, set[str]]:
@@ -162,12 +171,13 @@ def search(store: Store, query: str, tuning: Tuning, k: int = 5, since: str | No
         for pid in top
     ]
     best_similarity = max((sim for sim, _ in best.values()), default=0.0)
-    wanted = distinctive_words(store.catalog, query, tuning)
+    frequency = store.catalog.document_frequency(_query_words(query))  # counted once for both uses below
+    wanted = _distinctive(frequency, store.catalog.size(), tuning)
     either = alternatives(query)
     # A question in everyday words ("robots that cut human hair") has no distinctive word to
     # vouch for its topic; its rarest word in the collection then must be in one of the best
     # papers, or only a confident similarity covers it (kirigami robots "optimise cut patterns").
-    vouching = wanted or rarest_word(store.catalog, query)
+    vouching = wanted or _rarest(frequency)
     coverage = max((term_coverage(vouching, hit.paper, either) for hit in hits[:tuning.coverage_hits]), default=0.0)
     absent = sum(count == 0 for count in wanted.values()) / len(wanted) if wanted else 0.0
     return SearchResult(query=query, hits=hits, best_similarity=best_similarity, term_coverage=coverage,
