@@ -29,6 +29,8 @@ _SUBORDINATE = re.compile(r"^\W*(?:while|although|though|because|since|whereas|i
                           r"\s*(?P<main>.*)$", re.IGNORECASE)
 _DETERMINERS = frozenset("the a an their its our his her this these those such".split())
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
+# What an apostrophe joins to a word: a possessive or a contraction.
+_CLITIC = re.compile(r"['’](s|t|re|ve|ll|d|m)$", re.IGNORECASE)
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
 
 
@@ -45,6 +47,10 @@ def vocabulary(texts: Iterable[str]) -> set[str]:
 
 
 def _known(token: str, known: set[str], min_zipf: float) -> bool:
+    clitic = _CLITIC.search(token)  # "RoboMirror's", "it's", "can't": the word before the apostrophe
+    if clitic and clitic.start() > 0:
+        token = token[: clitic.start()] if clitic.group(1) != "t" else token[: clitic.start()].removesuffix("n")
+        return _known(token, known, min_zipf) if token else True
     word = token.casefold()
     if word in known or len(word) == 1:
         return True

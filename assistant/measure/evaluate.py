@@ -58,6 +58,7 @@ class Outcome:
     garbled: int = 0
     generated_kept: int = 0  # model-written sentences shown
     dropped: list[str] = field(default_factory=list)  # why each dropped sentence was dropped
+    sentences: list[dict[str, object]] = field(default_factory=list)  # what was shown, with each one's origin
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -66,7 +67,8 @@ class Outcome:
                 "retrieved": self.retrieved, "gold_cited": self.gold_cited, "coverage": self.coverage,
                 "facts_found": self.facts_found, "citations": self.citations, "right_citations": self.right_citations,
                 "number_violations": self.number_violations, "garbled": self.garbled,
-                "generated_kept": self.generated_kept, "dropped": self.dropped, "notes": self.notes}
+                "generated_kept": self.generated_kept, "dropped": self.dropped, "notes": self.notes,
+                "sentences": self.sentences}
 
 
 def _reason_kind(reason: str) -> str:
@@ -170,7 +172,8 @@ def is_garbled(text: str, sources: list[Source], question: str) -> bool:
 
 
 def score(session: Session, question: Question, result: Result, seconds: float) -> Outcome:
-    outcome = Outcome(question, result.status, result.text, seconds, shape=result.shape)
+    outcome = Outcome(question, result.status, result.text, seconds, shape=result.shape,
+                      sentences=[claim.to_json() for claim in result.claims])
     outcome.dropped = [c.reason or "" for c in result.dropped]
     if question.type == "unanswerable":
         if result.status != "not_covered":
