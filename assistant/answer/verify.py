@@ -43,6 +43,11 @@ _ABOUT_THE_ANSWER = re.compile(
     re.IGNORECASE)
 # "(ML)", "RL": an abbreviation is a name and must be the source's own.
 _ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*(?=s?\b)")
+# Numbers written as words count as numbers: "five model families and twelve benchmarks".
+_NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty hundred hundreds thousand thousands million millions billion "
+    "billions twice thrice double triple half quarter".split())
 _TOKENS = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_][\w-]*")
 
 def local_support(text: str, question: str, fixed: Sequence[str], body: Sequence[str],
@@ -59,12 +64,12 @@ def local_support(text: str, question: str, fixed: Sequence[str], body: Sequence
     optimisation, the network being described elsewhere), or add a relation no sentence
     states ("which suggests multiple mechanisms"); both pass a check against the whole
     abstract. Very common words ("time", "region") are how a paraphrase rewords, and are not
-    counted.
+    counted; numbers in words ("four limbs") always are.
     """
     asked = stems(question) | _FRAMING
     new: dict[str, str] = {}
     for word in content_words(text):
-        if word[:STEM] not in asked and not word.isdigit() and base_zipf(word) < max_zipf:
+        if word[:STEM] not in asked and not word.isdigit() and (base_zipf(word) < max_zipf or word in _NUMBER_WORDS):
             new.setdefault(word[:STEM], word)
     base = set().union(*(stems(sentence) for sentence in fixed))
     marks = [stems(sentence) for sentence in body]
@@ -76,6 +81,11 @@ def local_support(text: str, question: str, fixed: Sequence[str], body: Sequence
 
     best = min(windows, key=lambda window: (len(lacking(window)), len(window)), default=[])
     return lacking(best), best
+
+
+def _counts(text: str) -> set[str]:
+    """The numbers of a text, in digits or in words."""
+    return numbers_in(text) | {w for w in re.findall(r"[a-z]+", text.casefold()) if w in _NUMBER_WORDS}
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,8 @@ class Checker:
         """The source's own sentences to show instead of a generated sentence that is not a
         restatement of one place of the source, or None when it is one.
 
-        A number the question did not give is shown in the sentence that states it: a small
+        A number the question did not give (in digits or words) is shown in the sentence that
+        states it: a small
         model moves numbers between what they count ("the accuracy before intervening was
         93.7%" of a source that boosts accuracy from 49.6% to 93.7%; "by 15% compared to
         human evaluation" of a 15% judged by GPT-4o), in ways that words alone do not show,
@@ -227,14 +238,15 @@ class Checker:
         all it adds (`local_support`); otherwise that place is shown instead.
         """
         fixed, body = self._fixed[number], self._body[number]
-        wanted = numbers_in(text) - self._question_numbers - numbers_in(fixed[0])  # a title's numbers are names
+        wanted = _counts(text) - _counts(self._question_text) - _counts(fixed[0])  # a title's numbers are names
         if wanted:
             homes: list[str] = []
             for sentence in [*fixed[1:], *body]:
-                if wanted & numbers_in(sentence):
+                if wanted & _counts(sentence):
                     homes.append(sentence)
-                    wanted -= numbers_in(sentence)
-            return " ".join(homes) if homes else None
+                    wanted -= _counts(sentence)
+            if homes:
+                return " ".join(homes)
         lacking, window = local_support(text, self._question_text, fixed, body, self.tuning.local_word_zipf)
         return " ".join(body[i] for i in window) if lacking and window else None
 

@@ -289,6 +289,11 @@ def test_faithful_paraphrases_keep_their_own_words(crafted: Checker, sentence: s
      "RoboMirror cuts the latency"),
     # a relation that no one sentence of the source states, from words of two distant sentences
     ("Redundant visual tokens lower the benchmark accuracy of multimodal models.", 2, None),
+    # numbers in words: stated elsewhere, and stated nowhere
+    ("We prune visual tokens with two learned importance scores before the language model sees them.", 2,
+     "We prune visual tokens with a learned"),
+    ("The vision-language model first describes the motion of the video in three parts.", 1,
+     "A vision-language model first describes"),
     ("The vision-language model describes the motion in the video, which suggests that the humanoid imitates it.", 1,
      "A vision-language model first describes"),
 ])
