@@ -131,8 +131,8 @@ class Tuning:
     # A word of a generated sentence that no given source uses and that is rarer in English
     # than this names something the sources do not say ("exoskeleton" 2.4).
     rare_word_zipf: float = 3.5
-    # A generated sentence keeps its own words only when one place of its source (one or two
-    # adjacent sentences, with the title) has every word it adds that is rarer in English
+    # A generated sentence keeps its own words only when one place of its source (one
+    # sentence, with the title) has every word it adds that is rarer in English
     # than this; commoner words ("time" 6.3, "region" 5.0) are a paraphrase's rewording.
     local_word_zipf: float = 5.0
     # A generated sentence this close (word-sequence ratio) to a source sentence but not equal
