@@ -37,7 +37,7 @@ _FRAMING = stems(
 # Sentences about the answer rather than answers: "The answer is 7.5x lower ...", "The paper is
 # about the speedups of ...". A reader learns nothing a cited sentence would not say better.
 _ABOUT_THE_ANSWER = re.compile(
-    r"^\W*(?:the|my|our) answer (?:is|was|would be)\b|"
+    r"^\W*(?:the|my|our) answer (?:to (?:this|the|your) question )?(?:is|was|would be)\b|"
     r"^\W*(?:the|this) (?:paper|study|work|article|abstract|collection|source|question)s? (?:is|are|was|were) (?:about|on)\b|"
     r"^\W*(?:this|the) (?:paper|study|work|article|abstract|collection|source)s? (?:discuss|talk|ask)",
     re.IGNORECASE)
@@ -48,6 +48,7 @@ _NUMBER_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty hundred hundreds thousand thousands million millions billion "
     "billions twice thrice double triple half quarter".split())
+_LINK = re.compile(r"https?://\S+|\b[\w.-]+\.(?:com|org|io|net)/\S*")
 _TOKENS = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_][\w-]*")
 
 def local_support(text: str, question: str, fixed: Sequence[str], body: Sequence[str],
@@ -190,11 +191,22 @@ class Checker:
         return _Support(score, similarity, overlap, missing[0] if missing else None, passes)
 
     def _restates(self, text: str, cited: Sequence[int]) -> bool:
-        """Nothing in the sentence goes beyond the question, the cited titles and framing words."""
+        """Nothing in the sentence goes beyond the question, the cited titles, framing words and
+        the commonest words of English ("over", "more"); a link is not a statement either
+        ("DiffuCoder …, https://github.com/…")."""
+        text = _LINK.sub(" ", text)
         title = set().union(*(self._titles[n] for n in cited))
-        new_words = stems(text) - self._question - title - _FRAMING
+        common = {w[:STEM] for w in content_words(text) if base_zipf(w) >= self.tuning.common_word_zipf}
+        new_words = stems(text) - self._question - title - _FRAMING - common
         new_numbers = numbers_in(text) - self._question_numbers
         return len(new_words) + 2 * len(new_numbers) < self.tuning.min_new_words
+
+    def _title_led(self, text: str, number: int) -> bool:
+        """The sentence opens with the cited paper's name and a colon, as its title does ("CLM:
+        Removing the GPU Memory Barrier for 3DGS rendering using …"): a title run into a
+        phrase, not a statement about the paper."""
+        head, colon, _ = self.sources[number].paper.title.partition(":")
+        return bool(colon) and text.casefold().startswith(head.casefold().strip() + ":")
 
     def _borrowed(self, text: str, number: int) -> tuple[str, int] | None:
         """A distinctive word the cited source lacks and another given source has."""
@@ -298,6 +310,9 @@ class Checker:
                 reason = (f"not supported by the cited source (similarity {failed.similarity:.2f}, "
                           f"word overlap {failed.overlap:.0%})")
             return Claim(text, cited, False, failed.similarity, reason=reason, origin=origin)
+        if origin == "model" and self._title_led(text, chosen):
+            return Claim(text, cited, False, support[chosen].similarity, origin=origin,
+                         reason="runs the paper's title into a phrase instead of stating something")
         if self._restates(text, (chosen,)):
             return Claim(text, cited, False, support[chosen].similarity, origin=origin,
                          reason="restates the question or the title without answering it")

@@ -120,6 +120,8 @@ class Tuning:
     # A sentence must add at least this many content words beyond the question and the
     # title, or it only restates the topic.
     min_new_words: int = 2
+    # Words at least this common in English ("over" 6.2, "more" 6.5) add nothing of their own.
+    common_word_zipf: float = 6.0
     # Another source must support a sentence this much better to take its citation.
     citation_margin: float = 0.05
     # A word counts as English when its Zipf frequency reaches this (1 = once per 100M words).

@@ -235,7 +235,8 @@ HUMANOID = Paper("h", "RoboMirror: Understand Before You Imitate for Video to Hu
                  "We present RoboMirror, a framework that turns human videos into humanoid locomotion. "
                  "A vision-language model first describes the motion in the video, and a diffusion policy then "
                  "generates whole-body commands for the humanoid robot. "
-                 "RoboMirror cuts the latency from video to motion by 80% compared with pose-retargeting pipelines.")
+                 "RoboMirror cuts the latency from video to motion by 80% compared with pose-retargeting pipelines. "
+                 "Code: https://github.com/example/robomirror.")
 PRUNING = Paper("p", "Pruning visual tokens for fast multimodal inference",
                 "Multimodal models spend most of their compute on redundant visual tokens. "
                 "We prune visual tokens with a learned importance score before the language model sees them. "
@@ -257,7 +258,12 @@ def crafted(sample_store: Store) -> Checker:
     ("The energy-based view recovers the soft Bellman equation of maximum entropy reinforcement learning (ML).", 3,
      "“ML”"),
     ("The answer is 80% lower latency from video to motion than pose-retargeting pipelines.", 1, "about the answer"),
+    ("The answer to this question is: RoboMirror turns human videos into humanoid locomotion.", 1,
+     "about the answer"),
     ("How does RoboMirror turn human videos into humanoid locomotion?", 1, "asks a question"),
+    ("RoboMirror: Understand Before You Imitate for humanoid locomotion using a diffusion policy.", 1, "title"),
+    ("Understand Before You Imitate for Video to Humanoid Locomotion, over and over, "
+     "https://github.com/example/robomirror.", 1, "restates"),
     ("The paper is about the latency of humanoid locomotion from human videos.", 1, "about the answer"),
     ("While the humanoid robot has access to this video context, their static.", 1, "no main clause"),
 ])
