@@ -35,12 +35,16 @@ def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources
     Returns (claims to show, dropped claims).
     """
     checked = verify(embedder, generated, sources, tuning, question)
-    claims = [c for c in checked if c.supported]
     dropped = [c for c in checked if not c.supported]
+    # A source sentence shown in place of a generated one (`origin` "evidence") is what the
+    # model paraphrased, not what the evidence ranking chose as answering: it comes after the
+    # filled evidence, and does not count as the model having written the answer.
+    claims = [c for c in checked if c.supported and c.origin == "model"]
+    instead = [c for c in checked if c.supported and c.origin != "model"]
     said = [c.text for c in claims]
     candidates = [(pair, True) for pair in required] + [(pair, False) for pair in spare]
     if not candidates:
-        return claims, dropped
+        return claims + instead, dropped
     texts = [sentence for (_, sentence), _ in candidates]
     closeness = cosine_matrix(embedder, texts, said).max(axis=1) if said else np.zeros(len(texts))
     written = bool(claims)
@@ -57,4 +61,13 @@ def verify_then_fill(embedder: Embedder, tuning: Tuning, generated: str, sources
         if not stated and all(c.text != sentence for c in claims):
             claims.append(evidence_claim(source, sentence))
             said_numbers |= quantities_in(sentence)
+    shown = [c.text for c in claims]
+    if instead and shown:
+        closeness = cosine_matrix(embedder, [c.text for c in instead], shown).max(axis=1)
+    else:
+        closeness = np.zeros(len(instead))
+    for claim, close in zip(instead, closeness):
+        if len(claims) < max_claims and close < tuning.covered_similarity and claim.text not in shown:
+            claims.append(claim)
+            shown.append(claim.text)
     return claims, dropped

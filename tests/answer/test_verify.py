@@ -344,3 +344,21 @@ def test_required_evidence_is_added_when_a_close_kept_sentence_leaves_out_its_nu
     # says whose they are; here that is the required evidence itself, shown once
     assert answer(wrong) == [stating]
     assert answer(right) == [stating]
+
+
+def test_a_quote_shown_for_a_generated_sentence_does_not_crowd_out_the_chosen_evidence(sample_store: Store) -> None:
+    """The sentence shown in place of a generated one is what the model paraphrased; the
+    evidence ranked as answering still comes first, as when nothing generated was kept."""
+    from assistant.answer.fill import verify_then_fill
+
+    retro = paper(sample_store, "Retrosynthetic Planning with Dual Value Networks")
+    sentences = split_sentences(retro.abstract)
+    routes = next(s for s in sentences if "5.76" in s)
+    success = next(s for s in sentences if "85.79%" in s)
+    source = Source(1, retro, sentences)
+    written = "PDVN reduces the average route length of RetroGraph from 5.63 to 4.78 [1]."
+    claims, _ = verify_then_fill(sample_store.embedder, Tuning(), written, [source],
+                                 question="What search success rate does PDVN give Retro* on USPTO?",
+                                 required=[(source, success)], spare=[], min_claims=2)
+    assert [c.text for c in claims] == [success, routes]
+    assert all(c.origin == "evidence" for c in claims)
