@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from assistant.answer.evidence import Source
-from assistant.answer.wellformed import base_zipf, garbled, vocabulary
+from assistant.answer.wellformed import base_zipf, garbled, has_finite_verb, vocabulary
 from assistant.core.records import STEM, content_words, numbers_in, split_sentences, stems
 from assistant.core.tuning import Tuning
 from assistant.model.embedder import Embedder
@@ -291,6 +291,8 @@ class Checker:
         if _ABOUT_THE_ANSWER.search(text):
             return Claim(text, cited, False, reason="talks about the answer instead of giving it", origin=origin)
         malformed = garbled(text, self._known, self.tuning.min_zipf)
+        if not malformed and origin == "model" and not has_finite_verb(text):
+            malformed = "not a complete sentence: it has no verb"
         if malformed:
             return Claim(text, cited, False, reason=malformed, origin=origin)
         vector = np.array(self.embedder.embed_queries([text])[0])

@@ -31,6 +31,7 @@ _DETERMINERS = frozenset("the a an their its our his her this these those such".
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
 # What an apostrophe joins to a word: a possessive or a contraction.
 _CLITIC = re.compile(r"['’](s|t|re|ve|ll|d|m)$", re.IGNORECASE)
+_PRONOUNS = frozenset("it that there here he she what who this which".split())
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
 
 
@@ -97,6 +98,37 @@ def fragment(sentence: str) -> str | None:
         if first == second and first.isalpha() and first not in {"that", "had"}:
             return f"repeats “{first}”"
     return None
+
+
+def has_finite_verb(sentence: str) -> bool:
+    """Whether some word of the sentence can be a finite verb: an auxiliary ("is", "can"), a
+    verb's -s or past form ("reduces", "made"), or a base form that is only ever a verb
+    ("outperform"). A small model writes noun phrases as answers ("Event-based vision
+    sensors (EVS) in event cameras."); every word of one can be in the right source, so
+    only its missing verb shows it says nothing. A word that may be a noun or a verb
+    ("use", "show") is not taken as the verb unless its -s form ("uses"), nor is a compound
+    ("event-based"), so a sentence like "Both methods use attention." is dropped too: a lost
+    true sentence costs less than a shown fragment. The other way round, a plural that can
+    be a verb's -s form ("videos", "models") counts as one: without a parser this rule only
+    catches noun phrases whose nouns are never verbs or are singular."""
+    from lemminflect import getAllInflections, getAllLemmas  # its tables load in ~0.4 s: only when checking
+
+    for token in _WORD.findall(sentence):
+        clitic = _CLITIC.search(token)
+        if clitic and (clitic.group(1).casefold() != "s" or token[: clitic.start()].casefold() in _PRONOUNS):
+            return True  # "they're", "can't", "it's"; "RoboMirror's" is a possessive
+        if not token.isalpha():  # "event-based", "state-of-the-art" describe or name
+            continue
+        lemmas = getAllLemmas(token.casefold())
+        if "AUX" in lemmas:
+            return True
+        for lemma in lemmas.get("VERB", ()):
+            forms = getAllInflections(lemma, upos="VERB")
+            if token.casefold() in forms.get("VBZ", ()) + forms.get("VBD", ()):
+                return True
+            if set(lemmas) == {"VERB"} and token.casefold() in forms.get("VBP", ()):
+                return True
+    return False
 
 
 def garbled(sentence: str, known: set[str], min_zipf: float) -> str | None:

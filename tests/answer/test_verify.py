@@ -11,7 +11,7 @@ from wordfreq import zipf_frequency
 from assistant.answer.evidence import Source
 from assistant.answer.plan import is_follow_up, plan, refers_back
 from assistant.answer.verify import Checker
-from assistant.answer.wellformed import broken_word, fragment, vocabulary
+from assistant.answer.wellformed import broken_word, fragment, has_finite_verb, vocabulary
 from assistant.core.records import Paper, names_in, quantities_in, split_sentences, stems
 from assistant.core.tuning import Tuning
 from assistant.core.word_frequency import english_zipf
@@ -99,6 +99,22 @@ def test_two_paper_blend_is_dropped(checker: Checker, two_sources: list[Source])
     blended = fact_sentence(first).rstrip(".") + f" with {borrowed}."
     claim = checker.check(blended, [1])
     assert not claim.supported and "blends two papers" in (claim.reason or "") and borrowed in (claim.reason or "")
+
+
+@pytest.mark.parametrize(("sentence", "verb"), [
+    ("Event-based vision sensors (EVS) in event cameras.", False),
+    ("A new benchmark for robotic grasping with 10k scenes.", False),
+    ("The method achieving 65% accuracy on DocVQA.", False),
+    ("RoboMirror's latency from video to motion.", False),
+    ("RoboMirror turns human videos into humanoid locomotion.", True),
+    ("Vary-toy can achieve 65.6% ANLS on DocVQA.", True),
+    ("Results improved by 3% over the baseline.", True),
+    ("Models learn faster with the auxiliary loss.", True),
+    ("It's a benchmark of 10k scenes.", True),
+    ("Seen as energy-based, policy learning recovers the soft Bellman equation.", True),
+])
+def test_a_sentence_needs_a_verb(sentence: str, verb: bool) -> None:
+    assert has_finite_verb(sentence) is verb
 
 
 def test_fragment_rules_leave_ordinary_sentences_alone() -> None:
@@ -266,6 +282,7 @@ def crafted(sample_store: Store) -> Checker:
      "https://github.com/example/robomirror.", 1, "restates"),
     ("The paper is about the latency of humanoid locomotion from human videos.", 1, "about the answer"),
     ("While the humanoid robot has access to this video context, their static.", 1, "no main clause"),
+    ("Vision-language humanoid locomotion from a human video in a pose-retargeting pipeline.", 1, "no verb"),
 ])
 def test_unfaithful_sentences_are_dropped(crafted: Checker, sentence: str, cites: int, reason: str) -> None:
     claim = crafted.check(sentence, [cites])

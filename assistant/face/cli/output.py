@@ -234,7 +234,7 @@ def print_result(result: Result) -> None:
     if result.status == "not_covered":
         return
     footer = f"{result.timings.get('total', 0.0):.1f} s"
-    if result.model:  # a digest quotes: no model wrote it
+    if result.model and result.tokens:  # a digest or a catalogue answer: no model wrote it
         speed = result.tokens / result.timings["generate"] if result.timings.get("generate") else 0.0
         footer += f" · {result.tokens} tokens at {speed:.0f}/s · {shown(result.model)}"
     err().print(f"[dim]{footer}[/]")
