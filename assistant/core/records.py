@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from assistant.core.latex import readable
+
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9(\"'\[])")
 # Words of how people ask, not of what they ask about.
@@ -36,9 +38,10 @@ def normalise_title(title: str) -> str:
     """Case-, accent- and punctuation-insensitive key for a title.
 
     Pages differ in capitalisation, quotes and dashes for the same paper; the key removes all of
-    that so one paper keeps one record.
+    that so one paper keeps one record. LaTeX markup is read as the text it stands for, so
+    "\\textsc{MathSticks}" in a feed and "MathSticks" on a page are one title.
     """
-    text = unicodedata.normalize("NFKD", title)
+    text = unicodedata.normalize("NFKD", readable(title))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text.casefold()).replace("_", " ").strip()
 

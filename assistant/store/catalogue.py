@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.errors import AssistantError, StoreError
+from assistant.core.latex import readable
 from assistant.core.records import (
     Paper,
     Record,
@@ -328,9 +329,11 @@ class Catalog:
             "SELECT DISTINCT title FROM sightings WHERE paper_id = ? AND title != ? ORDER BY title", (row["id"], row["title"]),
         )]
         # inert again on the way out: a store ingested before control characters were stripped
-        # must not reach a terminal either
+        # must not reach a terminal either; LaTeX markup is shown as the text it stands for (the
+        # keyword index and the vectors keep the wording as written)
         return Paper(
-            id=row["id"], title=inert(row["title"]), abstract=inert(row["abstract"]), authors=row["authors"],
+            id=row["id"], title=readable(inert(row["title"])), abstract=readable(inert(row["abstract"])),
+            authors=row["authors"],
             author_names=[inert(name) for name in json.loads(row["author_names"])],
             date=row["date"], date_raw=row["date_raw"] and inert(row["date_raw"]), upvotes=row["upvotes"],
             url=row["url"] and inert(row["url"]),
