@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant import __version__
+from assistant.core import wording
 from assistant.core.errors import AssistantError, user_error
 from assistant.core.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
 from assistant.core.safe_text import inert
@@ -122,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         return command_parser(commands, name, help_, common)
 
-    ingest = command("ingest", "add saved listing pages, JSONL or CSV files (or folders of them) to the index")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest = command("ingest", "add papers from saved listing pages, arXiv feeds, BibTeX/RIS/CSL-JSON exports, "
+                               "JSONL or CSV files (or folders of them) to the index")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help=f"files or folders to read: {wording.READABLE_FORMATS}")
     ingest.add_argument("--json", action="store_true", help="print a machine-readable report")
 
     search = command("search", "find the papers that best match a question or topic")

@@ -114,6 +114,8 @@ def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -
     failed = sum(r.status == "failed" for r in reports)
     summary = f"{len(reports) - failed} file(s) ingested, {failed} failed; embedded {embedded} paper(s); {total_papers} papers in the collection"
     out().print(("[red]" if failed else "[bold]") + summary)
+    if failed:
+        err().print(f"[dim]Readable: {wording.READABLE_FORMATS}.[/]")
 
 
 def _indented(markup: str) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from assistant.core.errors import SourceError
 from assistant.core.safe_text import inert
+from assistant.ingest.readers.bibliography import NotABibliography, kind_of, parse_bibliography
+from assistant.ingest.readers.feed import NotAFeed, looks_like_feed, parse_feed
 from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
 from assistant.ingest.readers.tabular import BadRow, parse_csv, parse_jsonl
 from assistant.ingest.readers.text import read_text
@@ -17,13 +19,17 @@ from assistant.ingest.readers.text import read_text
 # JSONL/CSV collections can be large; the cap only guards against reading e.g. a disk image.
 MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES}
+FEED_SUFFIXES = {".xml", ".atom"}
+BIBLIOGRAPHY_SUFFIXES = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csl-json"}
+SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES, *FEED_SUFFIXES, *BIBLIOGRAPHY_SUFFIXES}
 
 __all__ = ["ParsedPage", "SUPPORTED_SUFFIXES", "read_source"]
 
 
 def read_source(path: Path) -> ParsedPage:
-    """Parse a listing page, JSONL or CSV file into records; SourceError says what is wrong."""
+    """Parse a listing page, an arXiv Atom feed, BibTeX, RIS, CSL-JSON, JSONL or CSV file into
+    records; SourceError says what is wrong. Feeds and bibliographies are known by their
+    content too, whatever the file is called."""
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
     if path.is_dir():
         raise SourceError(path, "is a directory")
@@ -33,8 +39,18 @@ def read_source(path: Path) -> ParsedPage:
         elif kind == "csv":
             records = parse_csv(read_text(path, MAX_TABLE_BYTES))
         else:
-            return _made_inert(parse_listing(read_text(path)))
-    except (NotAListing, BadRow) as exc:
+            # a whole library exported with its abstracts may be larger than any saved page
+            named = BIBLIOGRAPHY_SUFFIXES.get(path.suffix.lower())
+            text = read_text(path, MAX_TABLE_BYTES) if named else read_text(path)
+            bibliography = kind_of(text) or named
+            if bibliography:
+                found = parse_bibliography(bibliography, text)
+                return _made_inert(ParsedPage(layout=bibliography, page_date=None, records=found.records,
+                                              warnings=found.warnings))
+            if path.suffix.lower() not in FEED_SUFFIXES and not looks_like_feed(text):
+                return _made_inert(parse_listing(text))
+            kind, records = "atom", parse_feed(text)
+    except (NotAListing, NotAFeed, NotABibliography, BadRow) as exc:
         raise SourceError(path, str(exc)) from exc
     if not records:
         raise SourceError(path, f"no papers in this {kind.upper()} file")
