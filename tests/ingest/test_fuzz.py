@@ -1,4 +1,4 @@
-"""Fuzzing the page, JSONL and CSV parsers: whatever a file holds, `read_source` returns papers
+"""Fuzzing the page, feed, BibTeX/RIS/CSL-JSON, JSONL and CSV parsers: whatever a file holds, `read_source` returns papers
 or raises one SourceError naming the file, never another exception, and never hangs (each
 example has a deadline)."""
 
@@ -27,7 +27,10 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=10), suppress_health_check=[HealthCheck.too_slow],
                 derandomize="FUZZ_EXAMPLES" not in os.environ)
 PAGES = [path.read_text(encoding="utf-8") for path in bundled_pages()]
-SUFFIXES = st.sampled_from([".txt", ".md", ".jsonl", ".csv"])
+SUFFIXES = st.sampled_from([".txt", ".md", ".jsonl", ".csv", ".xml", ".bib", ".ris", ".json"])
+FORMATS = Path(__file__).parent.parent / "data" / "formats"
+EXPORTS = [(path.read_text(encoding="utf-8"), path.suffix) for path in sorted(FORMATS.glob("*"))
+           if path.suffix in {".xml", ".bib", ".ris", ".json"}]
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "cp1252", "latin-1", "shift_jis",
                              "koi8-r", "gb18030"])
 tried: dict[str, int] = {}  # inputs tried per kind, printed at the end of the module's run
@@ -68,6 +71,22 @@ def test_random_bytes_and_nul(data: bytes, suffix: str) -> None:
 def test_truncated_real_pages(index: int, start: int, length: int) -> None:
     text = PAGES[index]
     outcome(text[start % len(text):][:length].encode(), ".txt", "truncated page")
+
+
+@FUZZ
+@given(st.sampled_from(range(len(EXPORTS))), st.integers(0, 250_000), st.integers(0, 250_000), st.booleans())
+def test_truncated_real_feeds_and_exports(index: int, start: int, length: int, renamed: bool) -> None:
+    text, suffix = EXPORTS[index]
+    outcome(text[start % len(text):][:length].encode(), ".txt" if renamed else suffix, "truncated feed or export")
+
+
+@FUZZ
+@given(st.sampled_from(range(len(EXPORTS))), st.randoms(use_true_random=False))
+def test_shuffled_real_feeds_and_exports(index: int, rng: random.Random) -> None:
+    text, suffix = EXPORTS[index]
+    lines = text.split("\n")
+    rng.shuffle(lines)
+    outcome("\n".join(lines).encode(), suffix, "shuffled feed or export")
 
 
 @FUZZ
