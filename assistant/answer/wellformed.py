@@ -31,6 +31,10 @@ _DETERMINERS = frozenset("the a an their its our his her this these those such".
 # Suffixes a source word may gain in a sentence ("model" -> "models", "train" -> "trained").
 # What an apostrophe joins to a word: a possessive or a contraction.
 _CLITIC = re.compile(r"['’](s|t|re|ve|ll|d|m)$", re.IGNORECASE)
+_PARENTHESES = re.compile(r"\([^()]*\)")
+# A relative clause that a comma or a preposition opens, up to the next comma or the end.
+_RELATIVE = re.compile(r"(?:,|\b(?:in|of|by|for|from|on|at|through|with|under|to))\s+(?:which|whom|whose)\b[^,]*|"
+                       r",\s*(?:where|wherein|whereby|who|whose|which)\b[^,]*", re.IGNORECASE)
 _PRONOUNS = frozenset("it that there here he she what who this which".split())
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ion", "ions", "al")
 
@@ -108,12 +112,15 @@ def has_finite_verb(sentence: str) -> bool:
     only its missing verb shows it says nothing. A word that may be a noun or a verb
     ("use", "show") is not taken as the verb unless its -s form ("uses"), nor is a compound
     ("event-based"), so a sentence like "Both methods use attention." is dropped too: a lost
-    true sentence costs less than a shown fragment. The other way round, a plural that can
+    true sentence costs less than a shown fragment. A verb inside brackets or a relative clause
+    ("Debate2Create (D2C), a framework in which LLM agents engage in debate.") is not the
+    sentence's own. The other way round, a plural that can
     be a verb's -s form ("videos", "models") counts as one: without a parser this rule only
     catches noun phrases whose nouns are never verbs or are singular."""
     from lemminflect import getAllInflections, getAllLemmas  # its tables load in ~0.4 s: only when checking
 
-    for token in _WORD.findall(sentence):
+    main = _RELATIVE.sub(" ", _PARENTHESES.sub(" ", sentence))
+    for token in _WORD.findall(main):
         clitic = _CLITIC.search(token)
         if clitic and (clitic.group(1).casefold() != "s" or token[: clitic.start()].casefold() in _PRONOUNS):
             return True  # "they're", "can't", "it's"; "RoboMirror's" is a possessive
