@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bibtexparser
 import pytest
+from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from assistant.face.cli import main as cli
 from assistant.face.cli.common import EXIT_NOT_COVERED
@@ -132,6 +134,27 @@ def test_ask_json_and_exit_codes(sample_store: Store, capsys: pytest.CaptureFixt
     assert code == EXIT_NOT_COVERED and refused["status"] == "not_covered" and refused["closest"]
     code, out, _ = run(capsys, "--data-dir", data_dir, "--ask", "What ANLS score does Vary-toy reach on DocVQA?")
     assert code == 0 and "Sources" in out and "[1]" in out
+    code, out, _ = run(capsys, "--data-dir", data_dir, "ask", "What ANLS score does Vary-toy reach on DocVQA?", "--bibtex")
+    cited = bibtexparser.parse_string(out[out.index("@misc"):]).entries
+    assert code == 0 and cited[0].fields_dict["title"].value.strip("{}") == answer["sources"][0]["title"]
+
+
+def test_cite_and_papers_give_bibliographies(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
+    export = Path(__file__).parent.parent / "data" / "formats" / "zotero-export.bib"
+    code, out, _ = run(capsys, "ingest", str(export))
+    assert code == 0 and "bibtex, 3 papers" in " ".join(out.split())
+    code, out, _ = run(capsys, "cite", "Towards Explainable Test Case", "Active Fuzzing")
+    entries = bibtexparser.parse_string(out, append_middleware=[LatexDecodingMiddleware()]).entries
+    assert code == 0 and [e.key for e in entries] == ["ramirez2024explainable", "chen2020active"]
+    assert "Ram{\\'\\i}rez, Aurora" in out
+    code, out, _ = run(capsys, "papers", "--format", "csl-json")
+    assert code == 0 and len(json.loads(out)) == 3
+    code, out, _ = run(capsys, "papers", "--format", "ris", "--limit", "1")
+    assert code == 0 and out.startswith("TY  - GEN") and out.count("ER  - ") == 1
+    code, _, err = run(capsys, "cite", "no such paper at all")
+    assert code == 1 and "no paper matches" in err
 
 
 def test_missing_model_is_a_clean_error(sample_store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ inside the commands, so that `--help` stays instant.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
+from assistant.core import cite
 from assistant.core.errors import AssistantError
 from assistant.core.limits import MAX_K_ASK, check_k, check_question
 from assistant.core.settings import Settings
@@ -30,8 +32,9 @@ def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
     return session
 
 
-def show(stream: Stream[Result], as_json: bool) -> int:
-    """Stream the draft (terminal only), then print the verified result."""
+def show(stream: Stream[Result], as_json: bool, cite_format: str | None = None) -> int:
+    """Stream the draft (terminal only), then print the verified result (and its cited sources
+    in a bibliography format, when asked)."""
     from rich.live import Live
     from rich.text import Text
 
@@ -46,10 +49,14 @@ def show(stream: Stream[Result], as_json: bool) -> int:
                 draft.append(piece)
                 live.update(draft)
         result = stream.result
+    shown = result.to_json()
+    bibliography = cite.export(list(shown["sources"]), cite_format) if cite_format and shown.get("sources") else None
     if as_json:
-        print_json(result.to_json())
+        print_json({**shown, "bibliography": bibliography} if cite_format else shown)
     else:
         print_result(result)
+        if bibliography:
+            sys.stdout.write("\n" + bibliography)
     return EXIT_OK if result.status == "answered" else EXIT_NOT_COVERED
 
 
@@ -57,7 +64,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     check_k(args.k, MAX_K_ASK)
     session = session_for(settings)
-    return show(session.ask(question, k=args.k), args.json)
+    return show(session.ask(question, k=args.k), args.json, args.cite_format)
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant import __version__
-from assistant.core import wording
+from assistant.core import cite, wording
 from assistant.core.errors import AssistantError, user_error
 from assistant.core.limits import MAX_K_ASK, MAX_K_SEARCH, check_k, check_question
 from assistant.core.safe_text import inert
@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("-k", type=int, default=5, metavar="N", help=f"papers to retrieve before choosing sources (default 5, at most {MAX_K_ASK})")
     ask.add_argument("--json", action="store_true", help="print answer, per-sentence citations, sources and timings as JSON")
+    ask.add_argument("--cite-format", choices=cite.FORMATS, metavar="{bibtex,csl-json,ris}",
+                     help="after the answer, print its cited sources in this bibliography format")
+    ask.add_argument("--bibtex", dest="cite_format", action="store_const", const="bibtex",
+                     help="the same as --cite-format bibtex")
 
     summarise = command_parser(commands, "summarise", "summarise a paper (TL;DR and key findings) or a topic", common)
     summarise.add_argument("paper", nargs="?", metavar="PAPER", help="a paper id, or its title or part of it")
@@ -140,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     papers.add_argument("--sort", choices=["date", "title"], default="date", help="newest first (default) or by title")
     papers.add_argument("--limit", type=int, metavar="N", help="show at most N papers")
     papers.add_argument("--json", action="store_true", help="print machine-readable records")
+    papers.add_argument("--format", choices=cite.FORMATS, metavar="{bibtex,csl-json,ris}",
+                        help="print the papers as a bibliography to import elsewhere (BibTeX, CSL-JSON or RIS)")
+
+    cite_ = command("cite", "print papers as BibTeX (or CSL-JSON, RIS) to paste into a bibliography")
+    cite_.add_argument("papers", nargs="+", metavar="ID-or-TITLE", help="paper ids, or titles or parts of them")
+    cite_.add_argument("--format", choices=cite.FORMATS, default="bibtex", metavar="{bibtex,csl-json,ris}",
+                       help="the bibliography format (default: bibtex)")
 
     show = command("show", "show one paper: metadata, links and full abstract")
     show.add_argument("paper", metavar="ID-or-TITLE", help="a paper id, or its title or part of it")
@@ -219,7 +230,9 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import print_json, print_papers
 
     papers = open_session(settings).papers(args.sort, args.limit)
-    if args.json:
+    if args.format:
+        sys.stdout.write(cite.export([p.to_json() for p in papers], args.format))
+    elif args.json:
         print_json({"count": len(papers), "papers": [p.to_json() for p in papers]})
     else:
         print_papers(papers)
@@ -231,6 +244,13 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
     paper = open_session(settings).resolve(args.paper)
     print_json(paper.to_json()) if args.json else print_paper(paper)
+    return EXIT_OK
+
+
+def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    session = open_session(settings)
+    papers = {paper.id: paper for paper in (session.resolve(text) for text in args.papers)}  # each once
+    sys.stdout.write(cite.export([paper.to_json() for paper in papers.values()], args.format))
     return EXIT_OK
 
 
@@ -293,7 +313,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show,
+    "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show, "cite": cmd_cite,
     "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat,
     "ask": generate.cmd_ask, "summarise": generate.cmd_summarise, "digest": generate.cmd_digest,
     "eval": generate.cmd_eval, "bench": cmd_bench,
@@ -312,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is not None:
             parser.error("give either --ask QUESTION or a command, not both")
         args.command, args.question, args.k = "ask", args.ask, 5
-        args.json = getattr(args, "json", False)
+        args.json, args.cite_format = getattr(args, "json", False), None
     if args.command is None:
         args.command = "chat"
     try:
