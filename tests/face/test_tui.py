@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import bibtexparser
 import pytest
 from textual.widgets import DataTable, Input, Markdown, Static
 
@@ -147,6 +148,10 @@ async def test_export_and_reopen_after_restart(app_factory, sample_store: Store,
     markdown = exports[0].read_text()
     assert f"## {QUESTION}" in markdown and "65.6%" in markdown and "Sources:" in markdown
     assert "Small Language Model Meets with Reinforced Vision Vocabulary" in markdown
+    (references,) = (tmp_path / "tui-data" / "exports").glob("*.bib")
+    assert references.stem == exports[0].stem
+    (entry,) = bibtexparser.parse_string(references.read_text()).entries
+    assert entry.fields_dict["title"].value == "{Small Language Model Meets with Reinforced Vision Vocabulary}"
 
     again = app_factory(ScriptedModel(script))  # a new app on the same data dir: a restart
     async with again.run_test(size=(100, 30)) as pilot:
@@ -356,6 +361,8 @@ async def test_summary_is_saved_in_the_conversation_and_regenerate_replaces_the_
         assert len(app.conversations.turns(app.conversation)) == 1 and len(app.history) == 1
         await pilot.press("ctrl+y")
         assert QUESTION in app.clipboard and "Sources:" in app.clipboard
+        await pilot.press("ctrl+t")
+        assert app.clipboard.startswith("@misc{") and "Reinforced Vision Vocabulary" in app.clipboard
         paper_id = app.query_one(AnswerBlock).result["sources"][0]["id"]
         app.open_paper(paper_id)
         await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
-from assistant.core import wording
+from assistant.core import cite, wording
 from assistant.core.errors import AssistantError, user_error
 from assistant.core.limits import check_question
 from assistant.core.settings import Settings
@@ -36,7 +36,8 @@ from assistant.session import ChatModel, ModelError, Result, Session, Stage, Sta
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
 # Actions that change the chat: off while another screen (paper, browser, help) is on top.
-CHAT_ACTIONS = {"new_chat", "browse", "conversations", "export", "regenerate", "copy_answer", "clear_scope", "cancel"}
+CHAT_ACTIONS = {"new_chat", "browse", "conversations", "export", "regenerate", "copy_answer", "copy_bibtex", "clear_scope",
+                "cancel"}
 NOTES = """\
 ## Elsewhere
 
@@ -77,7 +78,10 @@ class AssistantApp(Navigation):
         Binding("ctrl+o", "conversations", "Conversations", priority=True, tooltip="saved conversations: open, rename, delete"),
         Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, tooltip="write the last answer again"),
         Binding("ctrl+y", "copy_answer", "Copy", show=False, priority=True, tooltip="copy the last answer and its sources"),
-        Binding("ctrl+s", "export", "Export", show=False, priority=True, tooltip="export this conversation to Markdown"),
+        Binding("ctrl+t", "copy_bibtex", "Copy BibTeX", show=False, priority=True,
+                tooltip="copy the last answer's cited papers as BibTeX"),
+        Binding("ctrl+s", "export", "Export", show=False, priority=True,
+                tooltip="export this conversation to Markdown, and its cited papers to BibTeX"),
         Binding("ctrl+x", "clear_scope", "Whole collection", show=False, priority=True,
                 tooltip="ask the whole collection again (after \"ask about this paper\")"),
         Binding("f1", "help", "Help", priority=True, tooltip="this help"),
@@ -401,6 +405,16 @@ class AssistantApp(Navigation):
         assert block.result is not None
         self.copy_to_clipboard(wording.conversation_markdown(block.question, [(block.question, block.result, True)]))
         self.notify("Copied the last answer and its sources.")
+
+    def action_copy_bibtex(self) -> None:
+        """The last answer's cited papers as BibTeX on the clipboard, to paste into a .bib file."""
+        blocks = [b for b in self.query(AnswerBlock) if b.result is not None and b.result.get("sources")]
+        if not blocks:
+            self.notify("No cited papers to copy yet.", severity="warning")
+            return
+        sources = list(blocks[-1].result["sources"])  # type: ignore[index]
+        self.copy_to_clipboard(cite.bibtex(sources))
+        self.notify(f"Copied {len(sources)} cited paper(s) as BibTeX.")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -14,9 +14,10 @@ class AssistantCommands(Provider):
         ("New chat", "new_chat", "Start a new conversation"),
         ("Browse papers", "browse", "Filter and open any paper in the collection"),
         ("Saved conversations", "conversations", "Open, rename or delete a conversation"),
-        ("Export conversation", "export", "Save this conversation as Markdown with its sources"),
+        ("Export conversation", "export", "Save this conversation as Markdown, and its cited papers as BibTeX"),
         ("Regenerate the last answer", "regenerate", "Write the last answer again"),
         ("Copy the last answer", "copy_answer", "Copy the last answer and its sources to the clipboard"),
+        ("Copy the cited papers as BibTeX", "copy_bibtex", "Copy the last answer's cited papers as BibTeX entries"),
         ("Stop asking about one paper", "clear_scope", "Ask the whole collection again"),
         ("Help: keys", "help", "Show every key"),
     ]

@@ -14,6 +14,7 @@ from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
+from assistant.core import cite
 from assistant.core.settings import Settings
 from assistant.face.tui.render import cited_sentences
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
@@ -133,4 +134,14 @@ class Navigation(App[None]):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{slug}-{self.conversation}.md"
         path.write_text(self.conversations.markdown(self.conversation), encoding="utf-8")
-        self.notify(f"Saved to {path}", title="Exported", timeout=10)
+        cited: dict[str, dict] = {}  # every paper the conversation's answers cite, once, first cited first
+        for turn in self.conversations.turns(self.conversation):
+            for source in turn.result.get("sources") or []:
+                cited.setdefault(str(source.get("id") or source.get("title")), source)
+        if not cited:
+            self.notify(f"Saved to {path}", title="Exported", timeout=10)
+            return
+        references = path.with_suffix(".bib")
+        references.write_text(cite.bibtex(list(cited.values())), encoding="utf-8")
+        self.notify(f"Saved to {path}, and its {len(cited)} cited papers as BibTeX to {references.name}",
+                    title="Exported", timeout=10)
