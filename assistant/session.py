@@ -28,7 +28,8 @@ from assistant.core.safe_text import inert
 from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
 from assistant.core.wording import UNFINISHED
-from assistant.ingest.pipeline import FileReport, ingest, prepare
+from assistant.ingest.pipeline import FileReport, ingest, ingest_samples, prepare
+from assistant.ingest.remove import Removal, remove
 from assistant.model.chat import ChatModel, ModelError, load_model, resolve_model_path
 from assistant.retrieve.calibrate import Calibration, calibrated, recalibrate
 from assistant.retrieve.hybrid import SearchResult, search
@@ -39,7 +40,7 @@ from assistant.store.sync import reindex
 
 # The public types a face may name, from this door only.
 __all__ = ["CONVERSATIONS_FILE", "UNFINISHED", "ChatModel", "CheckReport", "Conversation",
-           "ConversationStore", "FileReport", "ModelError", "Paper", "Result", "SavedTurn", "SearchResult", "Session",
+           "ConversationStore", "FileReport", "ModelError", "Paper", "Removal", "Result", "SavedTurn", "SearchResult", "Session",
            "Source", "Stage", "StageListener", "Store", "Stream", "Turn"]
 
 T = TypeVar("T")
@@ -249,14 +250,29 @@ class Session:
                 "near_miss_median": round(calibration.quantile(0.5), 3), "thresholds": thresholds}
 
     # -- changing the collection -----------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> list[FileReport]:
-        """Add files and folders to the collection (a bad file is reported, never raised)."""
-        reports = ingest(self.store, paths, progress)
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None, *,
+               samples: bool = False) -> list[FileReport]:
+        """Add files and folders to the collection (a bad file is reported, never raised), and
+        the bundled sample pages with `samples`."""
+        reports = ingest_samples(self.store, progress) if samples else []
+        reports += ingest(self.store, paths, progress)
         if any(r.status in ("added", "updated") for r in reports):
-            with self.store.writing(progress):
-                calibration = recalibrate(self.store)
-            self._calibrated = ((calibration.apply(self.tuning) if calibration else self.tuning), calibration)
+            self._recalibrate(progress)
         return reports
+
+    def remove(self, targets: Iterable[str], progress: Progress | None = None) -> list[Removal]:
+        """Take out ingested files' papers (those no other file lists) and single papers (by id
+        or title); a target that names nothing is reported, never raised."""
+        reports = remove(self.store, targets, progress)
+        if any(r.removed for r in reports):
+            self._recalibrate(progress)
+        return reports
+
+    def _recalibrate(self, progress: Progress | None) -> None:
+        """Coverage thresholds follow a collection that grew or shrank (see `recalibrate`)."""
+        with self.store.writing(progress):
+            calibration = recalibrate(self.store)
+        self._calibrated = ((calibration.apply(self.tuning) if calibration else self.tuning), calibration)
 
     @property
     def embedder_name(self) -> str:

@@ -121,6 +121,11 @@ def ingest(store: Store, paths: Iterable[Path], progress: Progress | None = None
     return reports
 
 
+def ingest_samples(store: Store, progress: Progress | None = None) -> list[FileReport]:
+    """Add the bundled sample pages, as a user asks for them (`ingest --samples`)."""
+    return ingest(store, bundled_pages(), progress, bundled=True)
+
+
 def needs_seeding(store: Store) -> bool:
     return store.settings.seed_bundled and store.catalog.get_meta(SEEDED_KEY) is None
 

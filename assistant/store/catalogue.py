@@ -191,6 +191,39 @@ class Catalog:
                 counts[self._refresh_paper(db, pid)] += 1
         return PageChange(**counts)
 
+    def page_paths(self, path: str, name: str) -> list[str]:
+        """The stored paths of the ingested files that `path` names: its full path, or a file
+        name (the bundled pages are stored by name)."""
+        rows = self.db.execute("SELECT path FROM pages WHERE path = ? OR name = ? ORDER BY path", (path, name))
+        return [str(row["path"]) for row in rows]
+
+    def remove_page(self, path: str) -> PageChange:
+        """Forget one ingested file, in one transaction: its papers that no other file lists
+        leave the catalogue and the keyword index, and their vectors are queued for deletion."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM pages WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                return PageChange(0, 0, 0, 0)
+            touched = [r["paper_id"] for r in db.execute("SELECT DISTINCT paper_id FROM sightings WHERE page_id = ?",
+                                                          (row["id"],))]
+            db.execute("DELETE FROM sightings WHERE page_id = ?", (row["id"],))
+            db.execute("DELETE FROM pages WHERE id = ?", (row["id"],))
+            counts = {"new": 0, "changed": 0, "unchanged": 0, "removed": 0}
+            for pid in sorted(touched):
+                counts[self._refresh_paper(db, pid)] += 1
+        return PageChange(**counts)
+
+    def remove_papers(self, ids: Iterable[str]) -> int:
+        """Forget single papers wherever they are listed, in one transaction (each page's count
+        follows); returns how many were removed."""
+        removed = 0
+        with self.transaction() as db:
+            for pid in dict.fromkeys(ids):
+                db.execute("DELETE FROM sightings WHERE paper_id = ?", (pid,))
+                removed += self._refresh_paper(db, pid) == "removed"
+            db.execute("UPDATE pages SET papers = (SELECT COUNT(*) FROM sightings s WHERE s.page_id = pages.id)")
+        return removed
+
     def _refresh_paper(self, db: sqlite3.Connection, pid: str) -> str:
         """Re-derive one paper from its sightings; returns new/changed/unchanged/removed."""
         current = db.execute("SELECT num, content_hash FROM papers WHERE id = ?", (pid,)).fetchone()

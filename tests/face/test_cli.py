@@ -91,6 +91,29 @@ def test_first_use_seeds_the_bundled_collection_once(tmp_path: Path, monkeypatch
     assert json.loads(out)["papers"] == 5
 
 
+def test_a_new_data_dir_filled_by_ingest_holds_only_the_users_papers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    sample = tmp_path / "bundled" / "sample.txt"
+    sample.parent.mkdir()
+    sample.write_text(daily_page(fake_papers(3)))
+    monkeypatch.setattr(index, "bundled_pages", lambda: [sample])
+    mine = tmp_path / "mine.txt"
+    mine.write_text(daily_page(fake_papers(2, topic="protein")))
+    code, out, err = run(capsys, "ingest", str(mine))
+    assert code == 0 and "Indexed the bundled sample collection" not in err
+    code, out, _ = run(capsys, "stats", "--json")  # a later command does not mix the samples in either
+    assert json.loads(out)["papers"] == 2
+    code, out, _ = run(capsys, "ingest", "--samples")
+    assert code == 0 and "sample.txt: daily, 3 papers" in " ".join(out.split())
+    code, out, _ = run(capsys, "remove", str(mine), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["papers"] == 3 and report["removed"][0]["removed"] == 2
+    code, out, _ = run(capsys, "check", "--json")
+    assert code == 0 and json.loads(out)["consistent"]
+    code, _, err = run(capsys, "ingest")
+    assert code == 1 and "--samples" in err
+
+
 def test_ingest_reports_each_file_and_fails_on_bad_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")

@@ -129,9 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = command("ingest", "add papers from saved listing pages, arXiv feeds, BibTeX/RIS/CSL-JSON exports, "
                                "JSONL or CSV files (or folders of them) to the index")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help=f"files or folders to read: {wording.READABLE_FORMATS}")
+    ingest.add_argument("--samples", action="store_true",
+                        help="also index the bundled sample collection (311 papers; a data directory whose first "
+                             "command is ingest holds only your papers)")
     ingest.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+    remove_ = command("remove", "take papers out of the index: an ingested file's (unless another file lists them), "
+                                "or single papers")
+    remove_.add_argument("targets", nargs="+", metavar="FILE-or-ID",
+                         help="an ingested file or folder (its path, or its name as `stats` lists it), or a paper id "
+                              "or title")
+    remove_.add_argument("--json", action="store_true", help="print a machine-readable report")
 
     search = command("search", "find the papers that best match a question or topic")
     search.add_argument("query", metavar="QUERY")
@@ -192,8 +202,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.face.cli.output import RichProgress, print_json, print_reports
 
-    session = open_session(settings)
-    reports = session.ingest(args.paths, RichProgress())
+    if not args.paths and not args.samples:
+        raise AssistantError("give the files or folders to ingest (or --samples for the bundled sample collection)")
+    # ingest into a new data directory adds only what it is given: no sample papers mixed in
+    session = open_session(settings, seed=False)
+    reports = session.ingest(args.paths, RichProgress(), samples=args.samples)
     total = session.paper_count()
     if args.json:
         print_json({"files": [r.to_json() for r in reports], "papers": total})
@@ -201,6 +214,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         embedded = sum(r.new + r.changed for r in reports)
         print_reports(reports, embedded, total)
     return EXIT_ERROR if any(r.status == "failed" for r in reports) else EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.face.cli.output import RichProgress, print_json, print_removals
+
+    session = open_session(settings, seed=False)
+    reports = session.remove(args.targets, RichProgress())
+    total = session.paper_count()
+    if args.json:
+        print_json({"removed": [r.to_json() for r in reports], "papers": total})
+    else:
+        print_removals(reports, total)
+    return EXIT_ERROR if any(r.error for r in reports) else EXIT_OK
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -314,6 +340,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ingest": cmd_ingest, "search": cmd_search, "papers": cmd_papers, "show": cmd_show, "cite": cmd_cite,
+    "remove": cmd_remove,
     "stats": cmd_stats, "reindex": cmd_reindex, "check": cmd_check, "chat": cmd_chat,
     "ask": generate.cmd_ask, "summarise": generate.cmd_summarise, "digest": generate.cmd_digest,
     "eval": generate.cmd_eval, "bench": cmd_bench,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from assistant.measure.evaluate import Report as EvalReport
-    from assistant.session import FileReport, Result, SearchResult
+    from assistant.session import FileReport, Removal, Result, SearchResult
 
 def _console(stderr: bool) -> Console:
     """A console on the stream as it is now (a test may have replaced it). In a terminal Rich
@@ -116,6 +116,18 @@ def print_reports(reports: list[FileReport], embedded: int, total_papers: int) -
     out().print(("[red]" if failed else "[bold]") + summary)
     if failed:
         err().print(f"[dim]Readable: {wording.READABLE_FORMATS}.[/]")
+
+
+def print_removals(reports: list[Removal], total_papers: int) -> None:
+    for report in reports:
+        if report.error:
+            err().print(f"[red]✗[/] {shown(report.target)}: {shown(report.error)}")
+        elif report.kind == "file":
+            kept = f"; {report.kept} kept, listed by another file" if report.kept else ""
+            out().print(f"[green]✓[/] {shown(report.target)}: {wording.plural(report.removed, 'paper')} removed{kept}")
+        else:
+            out().print(f"[green]✓[/] {shown(report.target)}: removed")
+    out().print(f"[bold]{total_papers} papers in the collection")
 
 
 def _indented(markup: str) -> None:
