@@ -263,15 +263,22 @@ class Checker:
         return body[place] if lacking and place is not None else None
 
     def _copy_of(self, text: str, number: int) -> str | None:
-        """The source sentence this one copies with a few words changed, if any: a small model's
-        near-copy is often broken English ('To LLMs trained on "A is B" fails to ...'), and the
-        source's own wording says the same thing correctly."""
+        """The source sentence this one copies with some words changed, if any: a small model's
+        near-copy is often broken English ('To LLMs trained on "A is B" fails to ...') or
+        changes how its parts relate ("provides insight … by using a diffusion-native RL
+        framework" of "provides insight … and offers a … framework"; "relative to traditional
+        visual terms" of "visual and inertial terms"), and the source's own wording says the
+        same thing correctly. A near-copy is close to the whole sentence, or takes a long run
+        of its words verbatim; a paraphrase does neither."""
         words = [w.casefold() for w in _TOKENS.findall(text)]
         for sentence in self._sentences[number]:
             theirs = [w.casefold() for w in _TOKENS.findall(sentence)]
             if theirs == words:
                 return None
-            if SequenceMatcher(None, words, theirs, autojunk=False).ratio() >= self.tuning.copy_ratio:
+            matcher = SequenceMatcher(None, words, theirs, autojunk=False)
+            if matcher.ratio() >= self.tuning.copy_ratio:
+                return sentence
+            if matcher.find_longest_match(0, len(words), 0, len(theirs)).size >= self.tuning.copy_run:
                 return sentence
         return None
 

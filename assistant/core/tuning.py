@@ -140,6 +140,12 @@ class Tuning:
     # A generated sentence this close (word-sequence ratio) to a source sentence but not equal
     # is a near-copy, shown as the source's own sentence.
     copy_ratio: float = 0.8
+    # ... or that takes this many words in a row from one source sentence, and changes others:
+    # a paraphrase keeps a technical phrase ("recovers the soft Bellman equation of maximum
+    # entropy", 8 words in a row, in the tests' faithful paraphrases) but rewords the rest; a
+    # small model copies and edits ("Our work provides deeper insight into the machinery of
+    # dLLM generation by using …": 11 words in a row, then a changed relation).
+    copy_run: int = 10
 
     # --- filling and showing ---------------------------------------------------------------
     # An answer sentence this close to an evidence sentence already states it.

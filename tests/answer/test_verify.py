@@ -335,6 +335,19 @@ def test_what_one_place_of_the_source_does_not_state_is_shown_in_its_words(
         assert claim.text.startswith(shown) or shown in claim.text, claim.text
 
 
+@pytest.mark.parametrize(("sentence", "shown"), [
+    # a long run of the source's words with the relation between its parts changed
+    ("We show that this energy-based view recovers the soft Bellman equation by using maximum entropy "
+     "reinforcement learning.", "We show that this energy-based view recovers the soft Bellman equation of"),
+    ("Multimodal models spend most of their compute on redundant visual tokens of the language model.",
+     "Multimodal models spend most of their compute on redundant visual tokens."),
+])
+def test_an_edited_copy_is_shown_as_the_source_sentence(crafted: Checker, sentence: str, shown: str) -> None:
+    claim = crafted.check(sentence, [3 if "Bellman" in sentence else 2])
+    assert claim.text != sentence
+    assert claim.supported and claim.origin == "evidence" and claim.text.startswith(shown), claim
+
+
 def test_a_mangled_copy_is_shown_as_the_source_sentence(sample_store: Store) -> None:
     reversal = paper(sample_store, 'The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"')
     source = Source(1, reversal, split_sentences(reversal.abstract))
