@@ -14,9 +14,10 @@ from typing import Any
 QUOTED = "Quoted from the sources: no generated sentence passed verification."
 REMOVED = "Removed by verification"
 # What `ingest` reads: in `ingest --help` and under a refused file.
-READABLE_FORMATS = ("saved listing pages (.txt, .md), arXiv API feeds (Atom, .xml), BibTeX (.bib), RIS (.ris), "
+READABLE_FORMATS = ("listing pages saved as text (.txt, .md) or HTML (.html; arXiv listings read by their structure), "
+                    "arXiv API feeds (Atom, .xml), BibTeX (.bib), RIS (.ris), "
                     "CSL-JSON (.json), and JSONL or CSV with title and abstract columns (authors, date and url "
-                    "optional); a feed or an export is known by its content whatever its name")
+                    "optional); a page, a feed or an export is known by its content whatever its name")
 KIND_LABELS = {"paper": "Summary of", "topic": "What the collection says about", "digest": "Digest of"}
 
 

@@ -1,4 +1,4 @@
-"""Fuzzing the page, feed, BibTeX/RIS/CSL-JSON, JSONL and CSV parsers: whatever a file holds, `read_source` returns papers
+"""Fuzzing the page (text and HTML), feed, BibTeX/RIS/CSL-JSON, JSONL and CSV parsers: whatever a file holds, `read_source` returns papers
 or raises one SourceError naming the file, never another exception, and never hangs (each
 example has a deadline)."""
 
@@ -27,10 +27,10 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=10), suppress_health_check=[HealthCheck.too_slow],
                 derandomize="FUZZ_EXAMPLES" not in os.environ)
 PAGES = [path.read_text(encoding="utf-8") for path in bundled_pages()]
-SUFFIXES = st.sampled_from([".txt", ".md", ".jsonl", ".csv", ".xml", ".bib", ".ris", ".json"])
+SUFFIXES = st.sampled_from([".txt", ".md", ".jsonl", ".csv", ".xml", ".html", ".bib", ".ris", ".json"])
 FORMATS = Path(__file__).parent.parent / "data" / "formats"
 EXPORTS = [(path.read_text(encoding="utf-8"), path.suffix) for path in sorted(FORMATS.glob("*"))
-           if path.suffix in {".xml", ".bib", ".ris", ".json"}]
+           if path.suffix in {".xml", ".html", ".bib", ".ris", ".json"}]
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "cp1252", "latin-1", "shift_jis",
                              "koi8-r", "gb18030"])
 tried: dict[str, int] = {}  # inputs tried per kind, printed at the end of the module's run

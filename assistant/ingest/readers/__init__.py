@@ -12,6 +12,7 @@ from assistant.core.errors import SourceError
 from assistant.core.safe_text import inert
 from assistant.ingest.readers.bibliography import NotABibliography, kind_of, parse_bibliography
 from assistant.ingest.readers.feed import NotAFeed, looks_like_feed, parse_feed
+from assistant.ingest.readers.html import looks_like_html, parse_html
 from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
 from assistant.ingest.readers.tabular import BadRow, parse_csv, parse_jsonl
 from assistant.ingest.readers.text import read_text
@@ -20,16 +21,17 @@ from assistant.ingest.readers.text import read_text
 MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 FEED_SUFFIXES = {".xml", ".atom"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 BIBLIOGRAPHY_SUFFIXES = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csl-json"}
-SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES, *FEED_SUFFIXES, *BIBLIOGRAPHY_SUFFIXES}
+SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES, *FEED_SUFFIXES, *HTML_SUFFIXES, *BIBLIOGRAPHY_SUFFIXES}
 
 __all__ = ["ParsedPage", "SUPPORTED_SUFFIXES", "read_source"]
 
 
 def read_source(path: Path) -> ParsedPage:
-    """Parse a listing page, an arXiv Atom feed, BibTeX, RIS, CSL-JSON, JSONL or CSV file into
-    records; SourceError says what is wrong. Feeds and bibliographies are known by their
-    content too, whatever the file is called."""
+    """Parse a listing page (text or saved HTML), an arXiv Atom feed, BibTeX, RIS, CSL-JSON,
+    JSONL or CSV file into records; SourceError says what is wrong. HTML pages, feeds and
+    bibliographies are known by their content too, whatever the file is called."""
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
     if path.is_dir():
         raise SourceError(path, "is a directory")
@@ -47,6 +49,8 @@ def read_source(path: Path) -> ParsedPage:
                 found = parse_bibliography(bibliography, text)
                 return _made_inert(ParsedPage(layout=bibliography, page_date=None, records=found.records,
                                               warnings=found.warnings))
+            if path.suffix.lower() in HTML_SUFFIXES or looks_like_html(text):
+                return _made_inert(parse_html(text))
             if path.suffix.lower() not in FEED_SUFFIXES and not looks_like_feed(text):
                 return _made_inert(parse_listing(text))
             kind, records = "atom", parse_feed(text)

@@ -1,0 +1,112 @@
+"""Listing pages saved from the browser as HTML ("Save page as…", complete or HTML only).
+
+An arXiv listing (`/list/<category>/new`, `/recent`, `/pastweek`: the `<dl id='articles'>`
+of arxiv-browse's templates) is read from its structure: id, title, authors, subjects and,
+where the page shows it, the abstract. Any other page is read as the text a reader sees —
+scripts, styles and inline data left out, one line per block — by the listing reader that
+takes saved text pages. Parsed by lxml's HTML parser, which never fetches anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError
+
+from assistant.core.dates import MissingYear, parse_bound
+from assistant.core.errors import AssistantError
+from assistant.core.records import Record
+from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
+
+# What a reader never sees on a page.
+_HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "button"})
+_BLOCKS = frozenset({"p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "li", "ul", "ol",
+                     "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "table", "blockquote", "pre",
+                     "figure", "figcaption", "form", "hr", "address", "details", "summary"})
+_LISTING_DATE = re.compile(r"listings? for\s+(?:\w+,\s*)?(\d{1,2}\s+\w+\s+\d{4})", re.IGNORECASE)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a file's opening is an HTML document, whatever its name ends with."""
+    head = text[:2048].lstrip("\ufeff \n\t").casefold()
+    return head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<head" in head)
+
+
+def visible_text(root: lxml_html.HtmlElement) -> str:
+    """The page's text as a reader sees it: one line per block element, inline runs joined."""
+    parts: list[str] = []
+
+    def walk(element: lxml_html.HtmlElement) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.casefold() in _HIDDEN:
+            return
+        block = tag.casefold() in _BLOCKS
+        if block:
+            parts.append("\n")
+        if element.text and tag:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append("\n")
+
+    walk(root)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _clean(element: lxml_html.HtmlElement | None, descriptor: bool = True) -> str:
+    if element is None:
+        return ""
+    text = " ".join(element.text_content().split())
+    return re.sub(r"^\w[\w-]*:\s*", "", text) if descriptor else text
+
+
+def _arxiv_listing(root: lxml_html.HtmlElement) -> tuple[list[Record], int, str | None]:
+    """The papers of an arXiv listing page, how many had no abstract on it, and the page's date."""
+    match = _LISTING_DATE.search(" ".join(root.text_content().split()))
+    try:
+        page_date = parse_bound(match.group(1)) if match else None
+    except (MissingYear, AssistantError):
+        page_date = None
+    records: list[Record] = []
+    without = 0
+    for listing in root.iterfind(".//dl[@id='articles']"):
+        for dt in listing.iterfind("dt"):
+            dd = dt.getnext()
+            if dd is None or dd.tag != "dd":
+                continue
+            link = next(iter(dt.xpath(".//a[@title='Abstract']")), None)
+            arxiv_id = _clean(link).removeprefix("arXiv:") if link is not None else ""
+            title = _clean(next(iter(dd.xpath(".//div[contains(@class, 'list-title')]")), None))
+            abstract = _clean(next(iter(dd.xpath(".//p[contains(@class, 'mathjax')]")), None), descriptor=False)
+            if not title or not abstract:
+                without += bool(title)
+                continue
+            names = tuple(n for n in (" ".join(a.text_content().split())
+                                      for a in dd.xpath(".//div[contains(@class, 'list-authors')]//a")) if n)
+            records.append(Record(title=title, abstract=abstract, authors=len(names) or None, author_names=names,
+                                  date=page_date, date_raw=match.group(1) if match else None,
+                                  url=f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None))
+    return records, without, page_date
+
+
+def parse_html(text: str) -> ParsedPage:
+    """A saved HTML page's papers; NotAListing when it holds none."""
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (ParserError, ValueError) as exc:
+        raise NotAListing(f"an HTML page that cannot be parsed ({exc})") from exc
+    if root.find(".//dl[@id='articles']") is not None:
+        records, without, page_date = _arxiv_listing(root)
+        warnings = [f"skipped {without} paper(s) the page lists without an abstract"] if without else []
+        if not records:
+            raise NotAListing("an arXiv listing without abstracts (the /recent and /pastweek pages show titles only): "
+                              "save the /new page, or fetch the papers as an arXiv API feed")
+        return ParsedPage(layout="arxiv-html", page_date=page_date, records=records, warnings=warnings)
+    page = parse_listing(visible_text(root))
+    return ParsedPage(layout=f"html-{page.layout}", page_date=page.page_date, records=page.records,
+                      warnings=page.warnings)
