@@ -16,26 +16,33 @@ from assistant.ingest.readers.html import looks_like_html, parse_html
 from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
 from assistant.ingest.readers.tabular import BadRow, parse_csv, parse_jsonl
 from assistant.ingest.readers.text import read_text
+from assistant.ingest.readers.zotero import NotALibrary, looks_like_sqlite, parse_zotero
 
 # JSONL/CSV collections can be large; the cap only guards against reading e.g. a disk image.
 MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 FEED_SUFFIXES = {".xml", ".atom"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+LIBRARY_SUFFIXES = {".sqlite"}  # Zotero's zotero.sqlite
 BIBLIOGRAPHY_SUFFIXES = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csl-json"}
-SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES, *FEED_SUFFIXES, *HTML_SUFFIXES, *BIBLIOGRAPHY_SUFFIXES}
+SUPPORTED_SUFFIXES = {".txt", ".text", ".md", *TABLE_SUFFIXES, *FEED_SUFFIXES, *HTML_SUFFIXES, *BIBLIOGRAPHY_SUFFIXES,
+                      *LIBRARY_SUFFIXES}
 
 __all__ = ["ParsedPage", "SUPPORTED_SUFFIXES", "read_source"]
 
 
 def read_source(path: Path) -> ParsedPage:
     """Parse a listing page (text or saved HTML), an arXiv Atom feed, BibTeX, RIS, CSL-JSON,
-    JSONL or CSV file into records; SourceError says what is wrong. HTML pages, feeds and
-    bibliographies are known by their content too, whatever the file is called."""
+    a Zotero library (zotero.sqlite), JSONL or CSV file into records; SourceError says what
+    is wrong. Libraries, HTML pages, feeds and bibliographies are known by their content too,
+    whatever the file is called."""
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
     if path.is_dir():
         raise SourceError(path, "is a directory")
     try:
+        if _is_database(path):
+            records, warnings = parse_zotero(path)
+            return _made_inert(ParsedPage(layout="zotero", page_date=None, records=records, warnings=warnings))
         if kind == "jsonl":
             records = parse_jsonl(read_text(path, MAX_TABLE_BYTES).split("\n"))
         elif kind == "csv":
@@ -54,11 +61,20 @@ def read_source(path: Path) -> ParsedPage:
             if path.suffix.lower() not in FEED_SUFFIXES and not looks_like_feed(text):
                 return _made_inert(parse_listing(text))
             kind, records = "atom", parse_feed(text)
-    except (NotAListing, NotAFeed, NotABibliography, BadRow) as exc:
+    except (NotAListing, NotAFeed, NotABibliography, NotALibrary, BadRow) as exc:
         raise SourceError(path, str(exc)) from exc
     if not records:
         raise SourceError(path, f"no papers in this {kind.upper()} file")
     return _made_inert(ParsedPage(layout=kind, page_date=None, records=records))
+
+
+def _is_database(path: Path) -> bool:
+    """An SQLite file (a Zotero library), by its first bytes whatever its name."""
+    try:
+        with path.open("rb") as handle:
+            return looks_like_sqlite(handle.read(16))
+    except OSError:
+        return False  # reading it as text reports why it cannot be read
 
 
 def _made_inert(page: ParsedPage) -> ParsedPage:
