@@ -211,15 +211,27 @@ class Session:
         when several match and says where to look when none does."""
         return self.store.catalog.resolve(paper)
 
-    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> SearchResult:
-        """The papers that best match `query`, published between the ISO dates given; a range
-        no paper falls in is an error that says what the dates run from and to."""
+    def by_author(self, name: str) -> set[str]:
+        """The ids of the papers by an author (see `Catalog.by_author` for how names match); an
+        error when there are none, so that a filter never silently searches everything."""
+        found = set(self.store.catalog.by_author(name))
+        if not found:
+            raise AssistantError(f"no paper in the collection has an author named {name!r} "
+                                 "(author names come from feeds, exports, JSONL and CSV; saved pages give counts)")
+        return found
+
+    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
+               author: str | None = None) -> SearchResult:
+        """The papers that best match `query`, published between the ISO dates given and, with
+        `author`, written by that author; a range no paper falls in is an error that says what
+        the dates run from and to."""
+        only = self.by_author(author) if author else None
         check_range(since, until)
         if (since or until) and not self.store.catalog.ids_in_range(since, until):
             first, last = self.store.catalog.date_range()
             known = f"the dated papers run from {first} to {last}" if first else "no paper in the collection has a date"
             raise AssistantError(f"no paper is dated {_range_words(since, until)}: {known}")
-        return search(self.store, query, self.collection_tuning, k=k, since=since, until=until)
+        return search(self.store, query, self.collection_tuning, k=k, since=since, until=until, only=only)
 
     def stats(self) -> dict[str, object]:
         """What the index holds and where it lives."""

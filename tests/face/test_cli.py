@@ -178,6 +178,11 @@ def test_cite_and_papers_give_bibliographies(tmp_path: Path, capsys: pytest.Capt
     assert code == 0 and out.startswith("TY  - GEN") and out.count("ER  - ") == 1
     code, _, err = run(capsys, "cite", "no such paper at all")
     assert code == 1 and "no paper matches" in err
+    code, out, _ = run(capsys, "search", "testing", "--author", "C. M. Poskitt", "--json")
+    assert code == 0 and [h["paper"]["title"] for h in json.loads(out)["hits"]] == \
+        ["Active Fuzzing for Testing and Securing Cyber-Physical Systems"]
+    code, _, err = run(capsys, "search", "testing", "--author", "Nobody Known")
+    assert code == 1 and "no paper in the collection has an author named" in err
 
 
 def test_missing_model_is_a_clean_error(sample_store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -64,7 +64,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     check_k(args.k, MAX_K_ASK)
     session = session_for(settings)
-    return show(session.ask(question, k=args.k), args.json, args.cite_format)
+    only = session.by_author(args.author) if args.author else None
+    return show(session.ask(question, k=args.k, only=only), args.json, args.cite_format)
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:

@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("-k", type=int, default=5, metavar="N", help=f"papers to retrieve before choosing sources (default 5, at most {MAX_K_ASK})")
     ask.add_argument("--json", action="store_true", help="print answer, per-sentence citations, sources and timings as JSON")
+    ask.add_argument("--author", metavar="NAME", help="answer only from papers by this author")
     ask.add_argument("--cite-format", choices=cite.FORMATS, metavar="{bibtex,csl-json,ris}",
                      help="after the answer, print its cited sources in this bibliography format")
     ask.add_argument("--bibtex", dest="cite_format", action="store_const", const="bibtex",
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, metavar="N", help=f"number of papers to show (default 5, at most {MAX_K_SEARCH})")
     search.add_argument("--since", metavar="DATE", help="only papers published on or after DATE (2024, 'Mar 2024', 2024-03-15)")
     search.add_argument("--until", metavar="DATE", help="only papers published on or before DATE")
+    search.add_argument("--author", metavar="NAME", help="only papers by this author ('Abbeel', 'P. Abbeel', "
+                                                         "'Pieter Abbeel')")
     search.add_argument("--json", action="store_true", help="print machine-readable results")
 
     papers = command("papers", "list the papers in the collection")
@@ -235,7 +238,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
     since, until = _bounds(args.since, args.until)
-    result = open_session(settings).search(query, k=args.k, since=since, until=until)
+    result = open_session(settings).search(query, k=args.k, since=since, until=until, author=args.author)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 
@@ -359,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is not None:
             parser.error("give either --ask QUESTION or a command, not both")
         args.command, args.question, args.k = "ask", args.ask, 5
-        args.json, args.cite_format = getattr(args, "json", False), None
+        args.json, args.cite_format, args.author = getattr(args, "json", False), None, None
     if args.command is None:
         args.command = "chat"
     try:
