@@ -211,21 +211,32 @@ class Session:
         when several match and says where to look when none does."""
         return self.store.catalog.resolve(paper)
 
-    def by_author(self, name: str) -> set[str]:
-        """The ids of the papers by an author (see `Catalog.by_author` for how names match); an
-        error when there are none, so that a filter never silently searches everything."""
-        found = set(self.store.catalog.by_author(name))
-        if not found:
-            raise AssistantError(f"no paper in the collection has an author named {name!r} "
-                                 "(author names come from feeds, exports, JSONL and CSV; saved pages give counts)")
-        return found
+    def limited_to(self, author: str | None = None, category: str | None = None) -> set[str] | None:
+        """The ids of the papers by an author (matched as `Catalog.by_author` matches names)
+        and/or in a category or keyword ("cs.RO", or "cs" for all of them); None for no limit.
+        A limit no paper meets is an error, so that a filter never silently searches everything."""
+        only: set[str] | None = None
+        if author:
+            only = set(self.store.catalog.by_author(author))
+            if not only:
+                raise AssistantError(f"no paper in the collection has an author named {author!r} (author names "
+                                     "come from feeds, exports, Zotero, JSONL and CSV; saved pages give counts)")
+        if category:
+            found = self.store.catalog.in_category(category)
+            if not found:
+                raise AssistantError(f"no paper in the collection has the category or keyword {category!r} "
+                                     "(categories come from arXiv feeds and listings, exports and JSONL/CSV)")
+            only = found if only is None else only & found
+            if not only:
+                raise AssistantError(f"no paper by {author!r} has the category {category!r}")
+        return only
 
     def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
-               author: str | None = None) -> SearchResult:
+               author: str | None = None, category: str | None = None) -> SearchResult:
         """The papers that best match `query`, published between the ISO dates given and, with
-        `author`, written by that author; a range no paper falls in is an error that says what
-        the dates run from and to."""
-        only = self.by_author(author) if author else None
+        `author` or `category`, limited to those papers; a range no paper falls in is an error
+        that says what the dates run from and to."""
+        only = self.limited_to(author, category)
         check_range(since, until)
         if (since or until) and not self.store.catalog.ids_in_range(since, until):
             first, last = self.store.catalog.date_range()

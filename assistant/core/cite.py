@@ -52,6 +52,8 @@ def keys(papers: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def _arxiv_id(paper: Mapping[str, Any]) -> str | None:
+    if paper.get("arxiv_id"):
+        return str(paper["arxiv_id"])
     match = _ARXIV.search(str(paper.get("url") or ""))
     return match.group(1) if match else None
 
@@ -77,6 +79,10 @@ def bibtex(papers: list[Mapping[str, Any]]) -> str:
             fields.append(Field("author", " and ".join(_bibtex_name(n) for n in paper["author_names"])))
         if _year(paper):
             fields.append(Field("year", _year(paper)))
+        if paper.get("venue"):
+            fields.append(Field("howpublished", paper["venue"]))
+        if paper.get("doi"):
+            fields.append(Field("doi", paper["doi"]))
         arxiv = _arxiv_id(paper)
         if arxiv:
             fields += [Field("eprint", arxiv), Field("archiveprefix", "arXiv")]
@@ -111,6 +117,10 @@ def csl_json(papers: list[Mapping[str, Any]]) -> str:
             item["issued"] = {"date-parts": [parts]}
         if paper.get("url"):
             item["URL"] = paper["url"]
+        if paper.get("doi"):
+            item["DOI"] = paper["doi"]
+        if paper.get("venue"):
+            item["container-title"] = paper["venue"]
         if _arxiv_id(paper):
             item["number"] = f"arXiv:{_arxiv_id(paper)}"
             item["publisher"] = "arXiv"
@@ -133,6 +143,10 @@ def ris(papers: list[Mapping[str, Any]]) -> str:
             lines.append(f"PY  - {_year(paper)}")
         if paper.get("url"):
             lines.append(f"UR  - {paper['url']}")
+        if paper.get("doi"):
+            lines.append(f"DO  - {paper['doi']}")
+        if paper.get("venue"):
+            lines.append(f"T2  - {paper['venue']}")
         if paper.get("abstract"):
             lines.append(f"AB  - {paper['abstract']}")
         lines += ["ER  - ", ""]

@@ -137,6 +137,29 @@ def find_links(abstract: str) -> list[dict[str, str]]:
     return links
 
 
+_ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?",
+                       re.IGNORECASE)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
+
+
+def arxiv_id_in(*texts: str | None) -> str | None:
+    """The arXiv id an abstract-page link, a PDF link or an "arXiv:2202.12139v1" note gives."""
+    for text in texts:
+        match = _ARXIV_ID.search(text or "")
+        if match:
+            return match.group(1)
+    return None
+
+
+def doi_in(*texts: str | None) -> str | None:
+    """A DOI (lower-cased, as DOIs compare) from a DOI field or a doi.org link."""
+    for text in texts:
+        match = _DOI.search(text or "")
+        if match:
+            return match.group(1).casefold()
+    return None
+
+
 @dataclass(frozen=True)
 class Record:
     """One paper as read from one source, before it is merged with other sightings."""
@@ -149,6 +172,10 @@ class Record:
     upvotes: int | None = None
     url: str | None = None
     author_names: tuple[str, ...] = ()  # where the source names them (JSONL, CSV); pages give a count
+    arxiv_id: str | None = None  # "2202.12139", without its version
+    doi: str | None = None  # "10.1109/icstw55395.2022.00035", lower-cased
+    venue: str | None = None  # journal, proceedings or journal reference
+    categories: tuple[str, ...] = ()  # arXiv categories, or a reference manager's keywords
 
     @property
     def key(self) -> str:
@@ -171,6 +198,10 @@ class Paper:
     pages: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     author_names: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
+    venue: str | None = None
+    categories: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The stable machine-readable form used by every `--json` output."""
@@ -187,6 +218,10 @@ class Paper:
             "links": self.links,
             "pages": self.pages,
             "aliases": self.aliases,
+            "arxiv_id": self.arxiv_id,
+            "doi": self.doi,
+            "venue": self.venue,
+            "categories": self.categories,
         }
 
 

@@ -49,6 +49,15 @@ def authors_line(paper: Mapping[str, Any]) -> str | None:
     return f"by {name_list(list(names), shown=20)}" if names else None
 
 
+def identifiers_line(paper: Mapping[str, Any]) -> str | None:
+    """"arXiv:2202.12139 · doi:10.1109/… · venue · cs.SE, cs.LG" for what the catalogue knows,
+    else None."""
+    parts = [f"arXiv:{paper['arxiv_id']}" if paper.get("arxiv_id") else "",
+             f"doi:{paper['doi']}" if paper.get("doi") else "", str(paper.get("venue") or ""),
+             ", ".join(paper.get("categories") or [])]
+    return " · ".join(part for part in parts if part) or None
+
+
 def date_phrase(filters: Mapping[str, str]) -> str:
     """" from 2024-01-01 to 2024-12-31", " since …", " up to …" or "" for a question's date range."""
     since, until = filters.get("since"), filters.get("until")

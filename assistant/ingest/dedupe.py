@@ -65,6 +65,12 @@ class TitleMatcher:
             self._abstracts.setdefault(pid, abstract)
         return pid
 
+    def learn(self, key: str, pid: str) -> None:
+        """This title belongs to that paper (known by its arXiv id or DOI), whatever it reads."""
+        if key not in self._ids:
+            self._ids[key] = pid
+            self._by_length[len(key)].append(key)
+
     def _variant_of(self, key: str, abstract: str | None) -> str | None:
         edits = allowed_edits(key)
         if edits == 0:

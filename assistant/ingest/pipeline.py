@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.errors import SourceError
 from assistant.core.progress import NoProgress, Progress
+from assistant.core.records import Record
 from assistant.store.data_dir import Store
 from assistant.store.sync import sync_vectors
 
@@ -82,12 +83,22 @@ def ingest_file(store: Store, matcher: TitleMatcher, path: Path, source: str) ->
         parsed = read_source(path)
     except SourceError as exc:
         return FileReport(str(path), "failed", error=str(exc))
-    sightings = [(matcher.resolve(record.key, record.abstract), record) for record in parsed.records]
+    sightings = [(_paper_of(store, matcher, record), record) for record in parsed.records]
     change = store.catalog.replace_page(source, path.name, digest, parsed.layout, parsed.page_date, sightings, _now())
     return FileReport(
         str(path), "added" if previous is None else "updated", layout=parsed.layout, papers=len(parsed.records),
         new=change.new, changed=change.changed, warnings=parsed.warnings,
     )
+
+
+def _paper_of(store: Store, matcher: TitleMatcher, record: Record) -> str:
+    """The paper a record is: the one with its arXiv id or DOI when there is one (a feed's
+    title and a .bib's may be spelled apart), else by its title."""
+    known = store.catalog.by_identifier(record.arxiv_id, record.doi)
+    if known is None:
+        return matcher.resolve(record.key, record.abstract)
+    matcher.learn(record.key, known)
+    return known
 
 
 def _hash_file(path: Path) -> str:

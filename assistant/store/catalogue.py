@@ -65,10 +65,27 @@ ALTER TABLE papers ADD COLUMN author_names TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE sightings ADD COLUMN author_names TEXT NOT NULL DEFAULT '[]';
 UPDATE pages SET sha256 = '' WHERE layout IN ('jsonl', 'csv');
 """)),
+    # arXiv id, DOI, venue and categories, where a file gives them; the same paper from a
+    # listing page, a feed and a .bib is one paper by its ids. JSONL/CSV files are read again on
+    # their next ingest (their optional columns come in then); no other kept format had them.
+    Step("keep identifiers, venues and categories", script("""
+ALTER TABLE papers ADD COLUMN arxiv_id TEXT;
+ALTER TABLE papers ADD COLUMN doi TEXT;
+ALTER TABLE papers ADD COLUMN venue TEXT;
+ALTER TABLE papers ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sightings ADD COLUMN arxiv_id TEXT;
+ALTER TABLE sightings ADD COLUMN doi TEXT;
+ALTER TABLE sightings ADD COLUMN venue TEXT;
+ALTER TABLE sightings ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX IF NOT EXISTS papers_arxiv_id ON papers(arxiv_id);
+CREATE INDEX IF NOT EXISTS papers_doi ON papers(doi);
+UPDATE pages SET sha256 = '' WHERE layout IN ('jsonl', 'csv');
+""")),
 ]
 # The one rule for "this paper's vectors are missing or stale": ingest, stats and check all use it.
 NEEDS_EMBEDDING = "embedded_hash IS NULL OR embedded_hash != content_hash"
-_PAPER_COLUMNS = "id, title, abstract, authors, author_names, date, date_raw, upvotes, url, links"
+_PAPER_COLUMNS = ("id, title, abstract, authors, author_names, date, date_raw, upvotes, url, links, arxiv_id, doi, venue, "
+                  "categories")
 
 
 @dataclass(frozen=True)
@@ -181,15 +198,33 @@ class Catalog:
                 db.execute("INSERT OR IGNORE INTO aliases(key, paper_id) VALUES (?, ?)", (rec.key, pid))
                 db.execute(
                     "INSERT INTO sightings(paper_id, page_id, position, key, title, abstract, authors, author_names,"
-                    " date, date_raw, upvotes, url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " date, date_raw, upvotes, url, arxiv_id, doi, venue, categories)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (pid, page_id, position, rec.key, rec.title, rec.abstract, rec.authors,
                      json.dumps(list(rec.author_names), ensure_ascii=False), rec.date, rec.date_raw, rec.upvotes,
-                     rec.url),
+                     rec.url, rec.arxiv_id, rec.doi, rec.venue, json.dumps(list(rec.categories), ensure_ascii=False)),
                 )
             counts = {"new": 0, "changed": 0, "unchanged": 0, "removed": 0}
             for pid in sorted(touched | {pid for pid, _ in sightings}):
                 counts[self._refresh_paper(db, pid)] += 1
         return PageChange(**counts)
+
+    def by_identifier(self, arxiv_id: str | None, doi: str | None) -> str | None:
+        """The paper with this arXiv id or DOI, if one is known: the same paper whatever its
+        title is spelled as in one file or another."""
+        for column, value in (("arxiv_id", arxiv_id), ("doi", doi)):
+            if value:
+                row = self.db.execute(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
+                if row is not None:
+                    return str(row["id"])
+        return None
+
+    def in_category(self, category: str) -> set[str]:
+        """The papers with this category or keyword (case does not matter; "cs.RO" or "cs")."""
+        wanted = category.casefold()
+        return {str(row["id"]) for row in self.db.execute("SELECT id, categories FROM papers WHERE categories != '[]'")
+                if any(c.casefold() == wanted or c.casefold().startswith(wanted + ".")
+                       for c in json.loads(row["categories"]))}
 
     def page_paths(self, path: str, name: str) -> list[str]:
         """The stored paths of the ingested files that `path` names: its full path, or a file
@@ -250,6 +285,13 @@ class Catalog:
             "date_raw": dated["date_raw"] if dated else None,
             "upvotes": max((r["upvotes"] for r in ordered if r["upvotes"] is not None), default=None),
             "url": next((r["url"] for r in ordered if r["url"]), None),
+            "arxiv_id": next((r["arxiv_id"] for r in ordered if r["arxiv_id"]), None),
+            # a journal's DOI says more than arXiv's own (10.48550/arxiv.…), which the arXiv id gives
+            "doi": next((r["doi"] for r in ordered if r["doi"] and not r["doi"].startswith("10.48550/")),
+                        next((r["doi"] for r in ordered if r["doi"]), None)),
+            "venue": next((r["venue"] for r in ordered if r["venue"]), None),
+            "categories": json.dumps(list(dict.fromkeys(c for r in ordered for c in json.loads(r["categories"]))),
+                                     ensure_ascii=False),
             "links": json.dumps(find_links(main["abstract"])),
             "content_hash": content_hash(main["title"], main["abstract"]),
         }
@@ -372,6 +414,9 @@ class Catalog:
             url=row["url"] and inert(row["url"]),
             links=[{k: inert(v) for k, v in link.items()} for link in json.loads(row["links"])],
             pages=[inert(p) for p in pages], aliases=[inert(a) for a in aliases],
+            arxiv_id=row["arxiv_id"] and inert(row["arxiv_id"]), doi=row["doi"] and inert(row["doi"]),
+            venue=row["venue"] and readable(inert(row["venue"])),
+            categories=[inert(c) for c in json.loads(row["categories"])],
         )
 
     def page_paper_ids(self, path: str) -> list[str]:

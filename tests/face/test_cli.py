@@ -48,7 +48,7 @@ def test_search_json_is_stable(sample_store: Store, capsys: pytest.CaptureFixtur
     hit = result["hits"][0]
     assert set(hit) == {"paper", "score", "similarity", "bm25_rank", "dense_rank", "passage"}
     assert set(hit["paper"]) == {"id", "title", "abstract", "authors", "author_names", "date", "date_raw", "upvotes",
-                                 "url", "links", "pages", "aliases"}
+                                 "url", "links", "pages", "aliases", "arxiv_id", "doi", "venue", "categories"}
 
 
 def test_papers_show_and_stats(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,6 +69,25 @@ def test_bibliographies_without_papers_are_refused_with_a_reason(tmp_path: Path,
         read_source(path)
 
 
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_each_export_gives_the_arxiv_id(name: str) -> None:
+    assert [r.arxiv_id for r in read_source(FORMATS / name).records] == ["2202.12139", "2405.13786", "2005.14124"]
+
+
+def test_the_same_arxiv_id_is_the_same_paper_however_its_title_is_written(make_store, tmp_path: Path) -> None:  # noqa: ANN001
+    renamed = tmp_path / "renamed.bib"
+    renamed.write_text("@misc{a, title = {Explainable TCP using learning to rank}, eprint = {2405.13786},\n"
+                       "  archiveprefix = {arXiv}, author = {Ram{\\'i}rez, Aurora},\n"
+                       "  abstract = {A preprint of the same study under its first working title.}}\n")
+    store = make_store()
+    ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", renamed])
+    assert store.catalog.size() == 100
+    (pid,) = store.catalog.find(SECOND)
+    assert store.catalog.find("Explainable TCP using learning to rank") == [pid]
+    paper = store.catalog.papers([pid])[pid]
+    assert paper.arxiv_id == "2405.13786" and "cs.SE" in paper.categories and paper.doi is not None
+
+
 def test_the_same_paper_from_a_feed_and_three_exports_is_one_paper(make_store) -> None:  # noqa: ANN001
     store = make_store()
     reports = ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", *(FORMATS / name for name in sorted(EXPORTS))])

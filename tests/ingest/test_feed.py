@@ -27,6 +27,10 @@ def test_the_arxiv_api_response_gives_every_entry_with_authors_dates_and_links()
     assert first.url == "https://arxiv.org/abs/2202.12139v1"
     assert first.abstract.startswith("Deep Learning (DL) has revolutionized") and "\n" not in first.abstract
     assert all(r.title and r.abstract and r.author_names and r.date for r in page.records)
+    assert (first.arxiv_id, first.doi, first.categories) == ("2202.12139", "10.1109/icstw55395.2022.00035",
+                                                             ("cs.SE", "cs.LG"))
+    assert first.venue is not None and first.venue.startswith("Artificial Intelligence in Software Testing")
+    assert all(r.arxiv_id for r in page.records)
 
 
 def test_an_older_response_reads_the_same_way() -> None:

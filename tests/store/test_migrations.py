@@ -96,3 +96,28 @@ def test_a_catalogue_from_before_author_names_keeps_everything_and_reads_its_tab
     assert catalog.page_hash("/a.jsonl") == "" and catalog.page_hash("/b.txt") == "def"
     assert catalog.pending_embeddings() == []  # nothing to embed again: the text did not change
     catalog.close()
+
+
+def test_a_catalogue_from_before_identifiers_keeps_everything_and_gains_them(tmp_path: Path) -> None:
+    """Format 2 (names, no identifiers) gains arXiv ids, DOIs, venues and categories; every
+    paper, name and vector state stays, and JSONL files are read again for their new columns."""
+    from assistant.store.catalogue import SCHEMA
+
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)
+        CATALOGUE_UPGRADES[1].apply(db)
+        db.execute("PRAGMA user_version = 2")
+        db.execute("INSERT INTO papers(id, title, abstract, authors, author_names, links, content_hash, embedded_hash)"
+                   " VALUES ('p1', 'A paper', 'An abstract.', 2, '[\"Ada Lovelace\", \"Alan Turing\"]', '[]', 'h', 'h')")
+        db.execute("INSERT INTO pages(path, name, sha256, layout, papers, ingested_at) VALUES"
+                   " ('/a.jsonl', 'a.jsonl', 'abc', 'jsonl', 1, 'now'), ('/b.txt', 'b.txt', 'def', 'daily', 1, 'now')")
+    catalog = Catalog(path)
+    paper = catalog.papers(["p1"])["p1"]
+    assert (paper.title, paper.author_names, paper.arxiv_id, paper.doi, paper.categories) == \
+        ("A paper", ["Ada Lovelace", "Alan Turing"], None, None, [])
+    assert catalog.page_hash("/a.jsonl") == "" and catalog.page_hash("/b.txt") == "def"
+    assert catalog.pending_embeddings() == []
+    catalog.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3

@@ -64,7 +64,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     check_k(args.k, MAX_K_ASK)
     session = session_for(settings)
-    only = session.by_author(args.author) if args.author else None
+    only = session.limited_to(args.author, args.category)
     return show(session.ask(question, k=args.k, only=only), args.json, args.cite_format)
 
 

@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=5, metavar="N", help=f"papers to retrieve before choosing sources (default 5, at most {MAX_K_ASK})")
     ask.add_argument("--json", action="store_true", help="print answer, per-sentence citations, sources and timings as JSON")
     ask.add_argument("--author", metavar="NAME", help="answer only from papers by this author")
+    ask.add_argument("--category", metavar="CAT", help="answer only from papers in this category or keyword")
     ask.add_argument("--cite-format", choices=cite.FORMATS, metavar="{bibtex,csl-json,ris}",
                      help="after the answer, print its cited sources in this bibliography format")
     ask.add_argument("--bibtex", dest="cite_format", action="store_const", const="bibtex",
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--until", metavar="DATE", help="only papers published on or before DATE")
     search.add_argument("--author", metavar="NAME", help="only papers by this author ('Abbeel', 'P. Abbeel', "
                                                          "'Pieter Abbeel')")
+    search.add_argument("--category", metavar="CAT", help="only papers in this arXiv category or keyword "
+                                                          "('cs.RO'; 'cs' for all of cs.*)")
     search.add_argument("--json", action="store_true", help="print machine-readable results")
 
     papers = command("papers", "list the papers in the collection")
@@ -238,7 +241,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = check_question(args.query)
     check_k(args.k, MAX_K_SEARCH)
     since, until = _bounds(args.since, args.until)
-    result = open_session(settings).search(query, k=args.k, since=since, until=until, author=args.author)
+    result = open_session(settings).search(query, k=args.k, since=since, until=until, author=args.author,
+                                           category=args.category)
     print_json(result.to_json()) if args.json else print_search(result)
     return EXIT_OK
 
@@ -362,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is not None:
             parser.error("give either --ask QUESTION or a command, not both")
         args.command, args.question, args.k = "ask", args.ask, 5
-        args.json, args.cite_format, args.author = getattr(args, "json", False), None, None
+        args.json, args.cite_format, args.author, args.category = getattr(args, "json", False), None, None, None
     if args.command is None:
         args.command = "chat"
     try:

@@ -174,6 +174,9 @@ def print_paper(paper: Paper) -> None:
     by = wording.authors_line(paper.to_json())
     if by:
         out().print(escape(by))
+    ids = wording.identifiers_line(paper.to_json())
+    if ids:
+        out().print(f"[dim]{escape(ids)}[/]")
     for alias in paper.aliases:
         out().print(f"[dim]also listed as: {escape(alias)}[/]")
     out().print(f"[dim]seen on: {escape(', '.join(paper.pages))}[/]")

@@ -88,8 +88,8 @@ class PaperScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         p = self.paper
-        by = present.authors_line(p.to_json())
-        meta = f"{present.meta_line(p.to_json())} · id {p.id}" + (f"\n{by}" if by else "")
+        by, ids = present.authors_line(p.to_json()), present.identifiers_line(p.to_json())
+        meta = f"{present.meta_line(p.to_json())} · id {p.id}" + "".join(f"\n{line}" for line in (by, ids) if line)
         with VerticalScroll(id="paper"):
             yield Static(Text(p.title, style="bold"), id="paper-title")
             yield Static(Text(meta), id="paper-meta")

@@ -90,11 +90,18 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
         fields = {key.lower(): value.value for key, value in entry.fields_dict.items()}
         names = fields.get("author") or fields.get("editor") or []
         doi = str(fields.get("doi") or "").strip()
+        eprint = str(fields.get("eprint") or "").strip()
+        kind = str(fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").casefold()
+        arxiv_eprint = bool(eprint) and "arxiv" in kind
         rows.append((f"entry {entry.key}", {
             "title": fields.get("title"), "abstract": fields.get("abstract"),
             "authors": [str(name) for name in names] if isinstance(names, list) else str(names),
             "date": fields.get("date") or _date(fields.get("year"), fields.get("month")),
             "url": fields.get("url") or (f"https://doi.org/{doi}" if doi else None),
+            "doi": doi, "note": " ".join(filter(None, [f"arXiv:{eprint}" if arxiv_eprint else "",
+                                                       str(fields.get("note") or "")])),
+            "venue": fields.get("journal") or fields.get("booktitle") or fields.get("journaltitle"),
+            "categories": str(fields.get("keywords") or ""),
         }))
     return rows, warnings
 
@@ -122,6 +129,9 @@ def _ris_rows(text: str) -> list[tuple[str, dict[str, object]]]:
             "authors": [_given_first(name) for name in names],
             "date": entry.get("date") or entry.get("year") or entry.get("publication_year"),
             "url": next(iter(entry.get("urls") or []), None) or (f"https://doi.org/{doi}" if doi else None),
+            "doi": doi, "note": " ".join(str(n) for n in entry.get("notes") or []),
+            "venue": entry.get("secondary_title") or entry.get("journal_name") or entry.get("alternate_title3"),
+            "categories": list(entry.get("keywords") or []),
         }))
     return rows
 
@@ -161,6 +171,9 @@ def _csl_rows(text: str) -> list[tuple[str, dict[str, object]]]:
             "authors": [_csl_name(n) for n in names if isinstance(n, Mapping) and _csl_name(n)],
             "date": _csl_date(item.get("issued")),
             "url": item.get("URL") or (f"https://doi.org/{item['DOI']}" if item.get("DOI") else None),
+            "doi": item.get("DOI"), "note": f"{item.get('number') or ''} {item.get('note') or ''}",
+            "venue": item.get("container-title"),
+            "categories": str(item.get("keyword") or ""),
         }))
     return rows
 

@@ -13,9 +13,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from ftfy import fix_encoding
 
-from assistant.core.records import Record
+from assistant.core.records import Record, arxiv_id_in, doi_in
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
+_ARXIV = "{http://arxiv.org/schemas/atom}"
 
 
 class NotAFeed(ValueError):
@@ -49,8 +50,12 @@ def _record(entry: Element) -> Record | None:
     published = _text(entry, "published") or _text(entry, "updated")
     page = next((link.get("href") for link in entry.iterfind(f"{_ATOM}link")
                  if link.get("rel") == "alternate" and link.get("href")), None)
+    categories = [term for category in entry.iterfind(f"{_ATOM}category") if (term := category.get("term"))]
     return Record(title=title, abstract=abstract, authors=len(names) or None, author_names=names,
-                  date=published[:10] or None, date_raw=published or None, url=page or _text(entry, "id") or None)
+                  date=published[:10] or None, date_raw=published or None, url=page or _text(entry, "id") or None,
+                  arxiv_id=arxiv_id_in(_text(entry, "id")), doi=doi_in(_plain(entry.findtext(f"{_ARXIV}doi"))),
+                  venue=_plain(entry.findtext(f"{_ARXIV}journal_ref")) or None,
+                  categories=tuple(dict.fromkeys(categories)))
 
 
 def parse_feed(text: str) -> list[Record]:

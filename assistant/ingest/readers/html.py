@@ -24,6 +24,7 @@ _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg", "
 _BLOCKS = frozenset({"p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "li", "ul", "ol",
                      "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "table", "blockquote", "pre",
                      "figure", "figcaption", "form", "hr", "address", "details", "summary"})
+_SUBJECT = re.compile(r"\(([a-z\-]+(?:\.[A-Za-z\-]+)?)\)")  # "Software Engineering (cs.SE)"
 _LISTING_DATE = re.compile(r"listings? for\s+(?:\w+,\s*)?(\d{1,2}\s+\w+\s+\d{4})", re.IGNORECASE)
 
 
@@ -88,9 +89,11 @@ def _arxiv_listing(root: lxml_html.HtmlElement) -> tuple[list[Record], int, str 
                 continue
             names = tuple(n for n in (" ".join(a.text_content().split())
                                       for a in dd.xpath(".//div[contains(@class, 'list-authors')]//a")) if n)
+            subjects = _clean(next(iter(dd.xpath(".//div[contains(@class, 'list-subjects')]")), None))
             records.append(Record(title=title, abstract=abstract, authors=len(names) or None, author_names=names,
                                   date=page_date, date_raw=match.group(1) if match else None,
-                                  url=f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None))
+                                  url=f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
+                                  arxiv_id=arxiv_id or None, categories=tuple(_SUBJECT.findall(subjects))))
     return records, without, page_date
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from assistant.core.dates import MissingYear, parse_bound
 from assistant.core.errors import AssistantError
-from assistant.core.records import Record
+from assistant.core.records import Record, arxiv_id_in, doi_in
 
 # CSV fields above this size are a broken file, not an abstract (the csv module's own limit,
 # 128 KB, would refuse a long abstract).
@@ -50,8 +50,16 @@ def _date(value: object, where: str) -> tuple[str | None, str | None]:
         raise BadRow(f"{where}: cannot read date {raw!r}") from exc
 
 
+def _categories(value: object) -> tuple[str, ...]:
+    """Categories or keywords: a list, or "cs.LG; cs.AI" / "cs.LG, cs.AI"."""
+    items = value if isinstance(value, list) else str(value or "").replace(";", ",").split(",")
+    return tuple(dict.fromkeys(" ".join(str(item).split()) for item in items if str(item).strip()))
+
+
 def record_from_row(row: Mapping[str, object], where: str) -> Record:
-    """Validate one row and turn it into a Record."""
+    """Validate one row and turn it into a Record. Optional identifiers are read from their
+    own columns (`arxiv_id`, `doi`) or from the URL; an arXiv DOI (10.48550/arXiv.…) names the
+    arXiv id too."""
     fields = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
     title = str(fields.get("title") or "").strip()
     abstract = " ".join(str(fields.get("abstract") or "").split())
@@ -60,8 +68,13 @@ def record_from_row(row: Mapping[str, object], where: str) -> Record:
     iso, raw = _date(fields.get("date"), where)
     url = str(fields.get("url") or "").strip() or None
     count, names = _authors(fields.get("authors"), where)
+    doi = doi_in(str(fields.get("doi") or ""), url)
+    arxiv = arxiv_id_in(f"arXiv:{fields['arxiv_id']}" if fields.get("arxiv_id") else None, url,
+                        str(fields.get("note") or ""), doi.replace("10.48550/arxiv.", "arxiv:") if doi else None)
+    venue = " ".join(str(fields.get("venue") or "").split()) or None
     return Record(title=" ".join(title.split()), abstract=abstract, authors=count, author_names=names,
-                  date=iso, date_raw=raw, url=url)
+                  date=iso, date_raw=raw, url=url, arxiv_id=arxiv, doi=doi, venue=venue,
+                  categories=_categories(fields.get("categories")))
 
 
 def parse_jsonl(lines: Iterable[str]) -> list[Record]:

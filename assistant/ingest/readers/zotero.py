@@ -28,7 +28,10 @@ SELECT i.itemID,
        MAX(CASE WHEN f.fieldName = 'abstractNote' THEN v.value END) AS abstract,
        MAX(CASE WHEN f.fieldName = 'date' THEN v.value END) AS date,
        MAX(CASE WHEN f.fieldName = 'url' THEN v.value END) AS url,
-       MAX(CASE WHEN f.fieldName = 'DOI' THEN v.value END) AS doi
+       MAX(CASE WHEN f.fieldName = 'DOI' THEN v.value END) AS doi,
+       MAX(CASE WHEN f.fieldName = 'extra' THEN v.value END) AS extra,
+       MAX(CASE WHEN f.fieldName IN ('publicationTitle', 'proceedingsTitle', 'bookTitle')
+                THEN v.value END) AS venue
 FROM items i
 JOIN itemTypesCombined t ON t.itemTypeID = i.itemTypeID
 LEFT JOIN itemData d ON d.itemID = i.itemID
@@ -91,6 +94,7 @@ def _read(db: sqlite3.Connection) -> tuple[list[Record], int]:
                 "title": row["title"], "abstract": row["abstract"], "date": _zotero_date(row["date"]),
                 "authors": _names(creators.get(int(row["itemID"]), [])) or None,
                 "url": row["url"] or (f"https://doi.org/{doi}" if doi else None),
+                "doi": doi, "note": row["extra"], "venue": row["venue"],
             }, f"item {row['itemID']}"))
         except BadRow:
             skipped += 1
