@@ -28,6 +28,17 @@ def test_an_arxiv_listing_gives_ids_titles_authors_abstracts_and_the_listing_dat
     assert not any("Title:" in r.title or "MathJax" in r.abstract for r in page.records)
 
 
+def test_a_hugging_face_daily_papers_page_gives_its_papers_from_the_page_data() -> None:
+    page = read_source(FORMATS / "hf-daily-papers.html")
+    assert page.layout == "hf-html" and len(page.records) == 3
+    second = page.records[1]
+    assert second.title == "Towards Explainable Test Case Prioritisation with Learning-to-Rank Models"
+    assert second.author_names[0] == "Aurora Ramírez" and second.authors == 4
+    assert (second.arxiv_id, second.upvotes, second.date) == ("2405.13786", 17, "2024-05-22")
+    assert second.url == "https://huggingface.co/papers/2405.13786"
+    assert second.abstract.startswith("Test case prioritisation (TCP)")
+
+
 def test_any_other_page_is_read_as_the_text_a_reader_sees() -> None:
     page = read_source(FORMATS / "daily-listing.html")
     text = next(p for p in bundled_pages() if p.name == "daily-papers-dec9.txt").read_text(encoding="utf-8")
@@ -43,8 +54,10 @@ def test_a_page_is_known_by_its_content_and_the_same_papers_as_the_feed_are_one(
     shutil.copy(FORMATS / "arxiv-list-new.html", renamed)
     assert read_source(renamed).layout == "arxiv-html"
     store = make_store()
-    ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", renamed])
+    ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", renamed, FORMATS / "hf-daily-papers.html"])
     assert store.catalog.size() == 100
+    (pid,) = store.catalog.find("Active Fuzzing for Testing and Securing Cyber-Physical Systems")
+    assert store.catalog.papers([pid])[pid].upvotes == 8  # the Hugging Face page's votes join the feed's paper
 
 
 @pytest.mark.parametrize(("content", "reason"), [

@@ -1,15 +1,19 @@
 """Listing pages saved from the browser as HTML ("Save page as…", complete or HTML only).
 
-An arXiv listing (`/list/<category>/new`, `/recent`, `/pastweek`: the `<dl id='articles'>`
-of arxiv-browse's templates) is read from its structure: id, title, authors, subjects and,
-where the page shows it, the abstract. Any other page is read as the text a reader sees —
+A Hugging Face Daily Papers page is read from the JSON the page keeps its papers in (the
+`data-props` of its `DailyPapers` element); an arXiv listing (`/list/<category>/new`,
+`/recent`, `/pastweek`: the `<dl id='articles'>` of arxiv-browse's templates) from its
+structure: id, title, authors, subjects and, where the page shows it, the abstract. Any
+other page is read as the text a reader sees —
 scripts, styles and inline data left out, one line per block — by the listing reader that
 takes saved text pages. Parsed by lxml's HTML parser, which never fetches anything.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
@@ -18,6 +22,7 @@ from assistant.core.dates import MissingYear, parse_bound
 from assistant.core.errors import AssistantError
 from assistant.core.records import Record
 from assistant.ingest.readers.listing import NotAListing, ParsedPage, parse_listing
+from assistant.ingest.readers.tabular import BadRow, record_from_row
 
 # What a reader never sees on a page.
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "button"})
@@ -97,12 +102,51 @@ def _arxiv_listing(root: lxml_html.HtmlElement) -> tuple[list[Record], int, str 
     return records, without, page_date
 
 
+def _hugging_face(root: lxml_html.HtmlElement) -> list[Record] | None:
+    """The papers of a Hugging Face Daily Papers page (or a paper's page), which the page keeps
+    as JSON in the `data-props` of its `data-target="DailyPapers"` (`"PaperPage"`) element;
+    None when the page has no such data."""
+    records: list[Record] = []
+    found = False
+    for element in root.xpath("//*[@data-target='DailyPapers' or @data-target='PaperPage'][@data-props]"):
+        try:
+            props = json.loads(element.get("data-props") or "{}")
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(props, dict):
+            continue
+        items = props.get("dailyPapers") if isinstance(props.get("dailyPapers"), list) else [props]
+        for item in items:
+            paper = item.get("paper") if isinstance(item, dict) else None
+            if not isinstance(paper, dict):
+                continue
+            found = True
+            try:
+                record = record_from_row({
+                    "title": item.get("title") or paper.get("title"), "abstract": paper.get("summary"),
+                    "authors": [str(a.get("name")) for a in paper.get("authors") or [] if isinstance(a, dict)] or None,
+                    "date": str(paper.get("publishedAt") or item.get("publishedAt") or "")[:10] or None,
+                    "arxiv_id": paper.get("id"),
+                    "url": f"https://huggingface.co/papers/{paper['id']}" if paper.get("id") else None,
+                }, f"paper {paper.get('id') or len(records) + 1}")
+            except BadRow:
+                continue
+            upvotes = paper.get("upvotes")
+            records.append(replace(record, upvotes=upvotes if isinstance(upvotes, int) else None))
+    return records if found else None
+
+
 def parse_html(text: str) -> ParsedPage:
     """A saved HTML page's papers; NotAListing when it holds none."""
     try:
         root = lxml_html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
         raise NotAListing(f"an HTML page that cannot be parsed ({exc})") from exc
+    hugging_face = _hugging_face(root)
+    if hugging_face is not None:
+        if not hugging_face:
+            raise NotAListing("a Hugging Face papers page whose papers have no abstracts")
+        return ParsedPage(layout="hf-html", page_date=None, records=hugging_face)
     if root.find(".//dl[@id='articles']") is not None:
         records, without, page_date = _arxiv_listing(root)
         warnings = [f"skipped {without} paper(s) the page lists without an abstract"] if without else []
