@@ -83,12 +83,14 @@ def _made_inert(page: ParsedPage) -> ParsedPage:
     removed = 0
     records = []
     for record in page.records:
-        fields = {name: getattr(record, name) for name in ("title", "abstract", "date_raw", "url")}
+        fields = {name: getattr(record, name) for name in ("title", "abstract", "date_raw", "url", "arxiv_id", "doi",
+                                                             "venue")}
         clean = {name: None if value is None else inert(value) for name, value in fields.items()}
         removed += sum(len(value or "") - len(clean[name] or "") for name, value in fields.items())
-        names = tuple(inert(name) for name in record.author_names)
-        removed += sum(map(len, record.author_names)) - sum(map(len, names))
-        records.append(replace(record, **clean, author_names=names))
+        lists = {name: getattr(record, name) for name in ("author_names", "categories")}
+        cleaned = {name: tuple(inert(item) for item in items) for name, items in lists.items()}
+        removed += sum(sum(map(len, lists[name])) - sum(map(len, cleaned[name])) for name in lists)
+        records.append(replace(record, **clean, **cleaned))
     if not removed:
         return page
     warning = f"removed {removed} terminal control character(s) (escape codes) from the text"

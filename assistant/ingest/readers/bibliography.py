@@ -166,12 +166,15 @@ def _csl_rows(text: str) -> list[tuple[str, dict[str, object]]]:
     rows = []
     for number, item in enumerate(items, start=1):
         names: Iterable[object] = item.get("author") or item.get("editor") or []
+        # a plain JSON list of JSONL-style objects ("authors": ["Ada Lovelace"], "date") reads too
+        plain = item.get("authors") if isinstance(item.get("authors"), list) else []
         rows.append((f"reference {number}", {
             "title": item.get("title"), "abstract": item.get("abstract"),
-            "authors": [_csl_name(n) for n in names if isinstance(n, Mapping) and _csl_name(n)],
-            "date": _csl_date(item.get("issued")),
+            "authors": [_csl_name(n) for n in names if isinstance(n, Mapping) and _csl_name(n)]
+            or [str(n) for n in plain if str(n).strip()],
+            "date": _csl_date(item.get("issued")) or item.get("date"),
             "url": item.get("URL") or (f"https://doi.org/{item['DOI']}" if item.get("DOI") else None),
-            "doi": item.get("DOI"), "note": f"{item.get('number') or ''} {item.get('note') or ''}",
+            "doi": item.get("DOI") or item.get("doi"), "note": f"{item.get('number') or ''} {item.get('note') or ''}",
             "venue": item.get("container-title"),
             "categories": str(item.get("keyword") or ""),
         }))
