@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # Text with none of these is plain and is left exactly as it is.
-_MARKUP = re.compile(r"\\[A-Za-z]+|\\[%$&#_{}]|\$[^$\n]+\$|\{\\.")
+_MARKUP = re.compile(r"\\[A-Za-z]+|\\[%$&#_{}]|\$[^$\n]+\$|\{\\.|``")  # `` opens LaTeX's “quotes”
 # A bare "%" starts a LaTeX comment, which would swallow the rest of the line: in an abstract
 # it is a percentage ("65.6% ANLS").
 _BARE_PERCENT = re.compile(r"(?<!\\)%")

@@ -17,6 +17,7 @@ from assistant.ingest.pipeline import ingest
     (r"reduces FLOPs by 74.2\%", "reduces FLOPs by 74.2%"),
     (r"We introduce \textsc{MathSticks}, a benchmark", "We introduce MathSticks, a benchmark"),
     (r"Schr{\"o}dinger -- with ``quotes''", "Schrödinger – with “quotes”"),
+    ("predicts the ``running sum'' via a probe", "predicts the “running sum” via a probe"),
     (r"an $\epsilon$-greedy policy, 65.6% of runs", "an ϵ-greedy policy, 65.6% of runs"),  # a bare % is a percentage
     (r"tasks (\aka, games) and {\it without} \eg, labels", "tasks (a.k.a., games) and without e.g., labels"),
     (r"we call it \ours{} and it costs $5 per run", "we call it ours and it costs $5 per run"),
