@@ -70,8 +70,8 @@ def parse_bibliography(kind: str, text: str) -> Bibliography:
     return Bibliography(records, warnings)
 
 
-def _date(year: object, month: object = None, day: object = None) -> str | None:
-    parts = [str(part).strip() for part in (year, month, day) if part not in (None, "")]
+def _date(year: object, month: object = None) -> str | None:
+    parts = [str(part).strip() for part in (year, month) if part not in (None, "")]
     return " ".join(parts) or None
 
 
@@ -89,7 +89,6 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
     for entry in library.entries:
         fields = {key.lower(): value.value for key, value in entry.fields_dict.items()}
         names = fields.get("author") or fields.get("editor") or []
-        doi = str(fields.get("doi") or "").strip()
         eprint = str(fields.get("eprint") or "").strip()
         kind = str(fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").casefold()
         arxiv_eprint = bool(eprint) and "arxiv" in kind
@@ -97,8 +96,8 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
             "title": fields.get("title"), "abstract": fields.get("abstract"),
             "authors": [str(name) for name in names] if isinstance(names, list) else str(names),
             "date": fields.get("date") or _date(fields.get("year"), fields.get("month")),
-            "url": fields.get("url") or (f"https://doi.org/{doi}" if doi else None),
-            "doi": doi, "note": " ".join(filter(None, [f"arXiv:{eprint}" if arxiv_eprint else "",
+            "url": fields.get("url"),
+            "doi": fields.get("doi"), "note": " ".join(filter(None, [f"arXiv:{eprint}" if arxiv_eprint else "",
                                                        str(fields.get("note") or "")])),
             "venue": fields.get("journal") or fields.get("booktitle") or fields.get("journaltitle"),
             "categories": str(fields.get("keywords") or ""),
@@ -122,14 +121,13 @@ def _ris_rows(text: str) -> list[tuple[str, dict[str, object]]]:
     rows = []
     for number, entry in enumerate(entries, start=1):
         names = [*entry.get("authors", []), *entry.get("first_authors", [])]
-        doi = str(entry.get("doi") or "").strip()
         rows.append((f"reference {number}", {
             "title": entry.get("title") or entry.get("primary_title") or entry.get("translated_title"),
             "abstract": entry.get("abstract") or entry.get("notes_abstract"),
             "authors": [_given_first(name) for name in names],
             "date": entry.get("date") or entry.get("year") or entry.get("publication_year"),
-            "url": next(iter(entry.get("urls") or []), None) or (f"https://doi.org/{doi}" if doi else None),
-            "doi": doi, "note": " ".join(str(n) for n in entry.get("notes") or []),
+            "url": next(iter(entry.get("urls") or []), None),
+            "doi": entry.get("doi"), "note": " ".join(str(n) for n in entry.get("notes") or []),
             "venue": entry.get("secondary_title") or entry.get("journal_name") or entry.get("alternate_title3"),
             "categories": list(entry.get("keywords") or []),
         }))
@@ -173,7 +171,7 @@ def _csl_rows(text: str) -> list[tuple[str, dict[str, object]]]:
             "authors": [_csl_name(n) for n in names if isinstance(n, Mapping) and _csl_name(n)]
             or [str(n) for n in plain if str(n).strip()],
             "date": _csl_date(item.get("issued")) or item.get("date"),
-            "url": item.get("URL") or (f"https://doi.org/{item['DOI']}" if item.get("DOI") else None),
+            "url": item.get("URL"),
             "doi": item.get("DOI") or item.get("doi"), "note": f"{item.get('number') or ''} {item.get('note') or ''}",
             "venue": item.get("container-title"),
             "categories": str(item.get("keyword") or ""),

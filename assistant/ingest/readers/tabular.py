@@ -66,9 +66,10 @@ def record_from_row(row: Mapping[str, object], where: str) -> Record:
     if not title or not abstract:
         raise BadRow(f"{where}: missing {'title' if not title else 'abstract'}")
     iso, raw = _date(fields.get("date"), where)
-    url = str(fields.get("url") or "").strip() or None
     count, names = _authors(fields.get("authors"), where)
-    doi = doi_in(str(fields.get("doi") or ""), url)
+    given_url = str(fields.get("url") or "").strip() or None
+    doi = doi_in(str(fields.get("doi") or ""), given_url)
+    url = given_url or (f"https://doi.org/{doi}" if doi else None)  # a DOI is a link where no URL is given
     arxiv = arxiv_id_in(f"arXiv:{fields['arxiv_id']}" if fields.get("arxiv_id") else None, url,
                         str(fields.get("note") or ""), doi.replace("10.48550/arxiv.", "arxiv:") if doi else None)
     venue = " ".join(str(fields.get("venue") or "").split()) or None

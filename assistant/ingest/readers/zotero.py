@@ -88,13 +88,12 @@ def _read(db: sqlite3.Connection) -> tuple[list[Record], int]:
         if not (row["title"] or "").strip() or not (row["abstract"] or "").strip():
             skipped += 1
             continue
-        doi = (row["doi"] or "").strip()
         try:
             records.append(record_from_row({
                 "title": row["title"], "abstract": row["abstract"], "date": _zotero_date(row["date"]),
                 "authors": _names(creators.get(int(row["itemID"]), [])) or None,
-                "url": row["url"] or (f"https://doi.org/{doi}" if doi else None),
-                "doi": doi, "note": row["extra"], "venue": row["venue"],
+                "url": row["url"],
+                "doi": row["doi"], "note": row["extra"], "venue": row["venue"],
             }, f"item {row['itemID']}"))
         except BadRow:
             skipped += 1
