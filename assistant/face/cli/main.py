@@ -20,9 +20,10 @@ from assistant.face.cli.common import EXIT_ERROR, EXIT_OK, open_session
 
 DESCRIPTION = """\
 A local research assistant over paper abstracts. It indexes saved pages of paper listings
-(and JSONL/CSV collections), finds the papers that answer a question, and writes answers and
-summaries in which every sentence cites the paper it comes from. Fully offline.
-A sample collection of five saved pages is indexed automatically on first use."""
+(and arXiv feeds, BibTeX/RIS/CSL-JSON exports, a Zotero library, JSONL/CSV), finds the papers
+that answer a question, and writes answers and summaries in which every sentence cites the
+paper it comes from. Fully offline.
+A sample collection of five saved pages is indexed on first use, unless that use is `ingest`."""
 
 EPILOG = """\
 examples:
