@@ -14,8 +14,8 @@ from typing import Any
 QUOTED = "Quoted from the sources: no generated sentence passed verification."
 REMOVED = "Removed by verification"
 # What `ingest` reads: in `ingest --help` and under a refused file.
-READABLE_FORMATS = ("listing pages saved as text (.txt, .md) or HTML (.html; Hugging Face and arXiv listings read "
-                    "by their structure), "
+READABLE_FORMATS = ("listing pages saved as text (.txt, .md) or HTML (.html; Hugging Face and arXiv listings, "
+                    "arXiv search results and paper pages read by their structure), "
                     "arXiv API feeds (Atom, .xml), BibTeX (.bib), RIS (.ris), a Zotero library (zotero.sqlite), "
                     "CSL-JSON (.json), and JSONL or CSV with title and abstract columns (authors, date and url "
                     "optional); a page, a feed or an export is known by its content whatever its name")

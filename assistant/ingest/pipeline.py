@@ -51,14 +51,27 @@ def bundled_pages() -> list[Path]:
     return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".txt"))
 
 
+def _page_asset(path: Path, top: Path) -> bool:
+    """Whether a file sits in the `NAME_files` folder a browser writes beside `NAME.html` when it
+    saves a "Web page, complete": the page's scripts, styles and frames, not the user's papers."""
+    for folder in path.relative_to(top).parents:
+        stem = folder.name.removesuffix("_files")
+        if folder.name.endswith("_files") and any((top / folder.parent / f"{stem}{suffix}").is_file()
+                                                   for suffix in (".html", ".htm", ".xhtml")):
+            return True
+    return False
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files to ingest: the files given, and the supported files inside given folders."""
+    """Files to ingest: the files given, and the supported files inside given folders (less the
+    assets folders of pages saved complete)."""
     from assistant.ingest.readers import SUPPORTED_SUFFIXES
 
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                                and not _page_asset(p, path)))
         else:
             files.append(path)
     return files

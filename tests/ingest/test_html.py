@@ -39,6 +39,56 @@ def test_a_hugging_face_daily_papers_page_gives_its_papers_from_the_page_data() 
     assert second.abstract.startswith("Test case prioritisation (TCP)")
 
 
+def _feed() -> dict[str, object]:
+    return {r.arxiv_id: r for r in read_source(FORMATS / "arxiv-api-query-testing-100.xml").records}
+
+
+def test_arxiv_search_results_give_each_result_with_its_full_abstract() -> None:
+    page = read_source(FORMATS / "arxiv-search.html")
+    feed = _feed()
+    assert page.layout == "arxiv-search-html" and len(page.records) == 3 and not page.warnings
+    for record in page.records:
+        same = feed[record.arxiv_id]
+        # the full abstract, not the preview, with the search's highlights joined and "△ Less" left out
+        assert (record.title, record.abstract, record.author_names, record.doi, record.categories) == \
+            (same.title, same.abstract, same.author_names, same.doi, same.categories)
+    fuzzing = page.records[2]
+    assert fuzzing.date == "2020-05-28"  # the first version's date, as the feed gives it, not v2's
+    assert fuzzing.venue is not None and fuzzing.venue.startswith("In Proc. ACM SIGSOFT")
+
+
+def test_an_arxiv_abstract_page_is_read_from_its_citation_meta_tags() -> None:
+    page = read_source(FORMATS / "arxiv-abs.html")
+    (paper,) = page.records
+    same = _feed()["2204.08348"]
+    assert page.layout == "citation-html"
+    assert (paper.title, paper.abstract, paper.author_names, paper.date, paper.doi) == \
+        (same.title, same.abstract, same.author_names, same.date, same.doi)  # "Kim, Myeongsoo" given first
+    assert paper.url == "https://arxiv.org/abs/2204.08348"
+
+
+def test_a_hugging_face_paper_page_is_read_from_its_layout_without_the_ai_summary() -> None:
+    page = read_source(FORMATS / "hf-paper-page.html")
+    (paper,) = page.records
+    same = _feed()["2405.13786"]
+    assert page.layout == "paper-html"
+    assert (paper.title, paper.abstract, paper.author_names, paper.arxiv_id, paper.date) == \
+        (same.title, same.abstract, same.author_names, "2405.13786", "2024-05-22")
+    assert "machine-written" not in paper.abstract
+
+
+def test_a_page_saved_complete_is_read_without_its_files_folder(make_store, tmp_path: Path) -> None:  # noqa: ANN001
+    shutil.copy(FORMATS / "arxiv-search.html", tmp_path / "Search.html")
+    assets = tmp_path / "Search_files"
+    assets.mkdir()
+    (assets / "frame.html").write_text("<!doctype html><html><body><p>an ad frame</p></body></html>")
+    (assets / "config.json").write_text('{"theme": "dark"}')
+    store = make_store()
+    reports = ingest(store, [tmp_path])
+    assert [Path(r.path).name for r in reports] == ["Search.html"] and reports[0].status == "added"
+    assert store.catalog.size() == 3
+
+
 def test_any_other_page_is_read_as_the_text_a_reader_sees() -> None:
     page = read_source(FORMATS / "daily-listing.html")
     text = next(p for p in bundled_pages() if p.name == "daily-papers-dec9.txt").read_text(encoding="utf-8")
@@ -54,7 +104,8 @@ def test_a_page_is_known_by_its_content_and_the_same_papers_as_the_feed_are_one(
     shutil.copy(FORMATS / "arxiv-list-new.html", renamed)
     assert read_source(renamed).layout == "arxiv-html"
     store = make_store()
-    ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", renamed, FORMATS / "hf-daily-papers.html"])
+    ingest(store, [FORMATS / "arxiv-api-query-testing-100.xml", renamed, FORMATS / "hf-daily-papers.html",
+                   FORMATS / "arxiv-search.html", FORMATS / "arxiv-abs.html", FORMATS / "hf-paper-page.html"])
     assert store.catalog.size() == 100
     (pid,) = store.catalog.find("Active Fuzzing for Testing and Securing Cyber-Physical Systems")
     assert store.catalog.papers([pid])[pid].upvotes == 8  # the Hugging Face page's votes join the feed's paper

@@ -105,7 +105,7 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
     return rows, warnings
 
 
-def _given_first(name: str) -> str:
+def given_first(name: str) -> str:
     """"Vaswani, Ashish" → "Ashish Vaswani"; a name without a comma is left as it is."""
     family, comma, given = name.partition(",")
     return " ".join(f"{given.strip()} {family.strip()}".split()) if comma and given.strip() else name.strip()
@@ -124,7 +124,7 @@ def _ris_rows(text: str) -> list[tuple[str, dict[str, object]]]:
         rows.append((f"reference {number}", {
             "title": entry.get("title") or entry.get("primary_title") or entry.get("translated_title"),
             "abstract": entry.get("abstract") or entry.get("notes_abstract"),
-            "authors": [_given_first(name) for name in names],
+            "authors": [given_first(name) for name in names],
             "date": entry.get("date") or entry.get("year") or entry.get("publication_year"),
             "url": next(iter(entry.get("urls") or []), None),
             "doi": entry.get("doi"), "note": " ".join(str(n) for n in entry.get("notes") or []),
