@@ -9,6 +9,7 @@ skipped with a count in the page's warnings; a file with none that has one is re
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 from assistant.core.records import Record
 from assistant.ingest.readers.tabular import BadRow, record_from_row
 
+# bibtexparser logs each entry it cannot parse; the reader reports them itself (as a warning, or
+# in the refusal), so its log lines would only repeat that as noise on the terminal.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csl-json": "CSL-JSON"}
 
@@ -44,17 +48,20 @@ def kind_of(text: str) -> str | None:
     return None
 
 
-def _rows(kind: str, text: str) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
+def _rows(kind: str, text: str) -> tuple[list[tuple[str, dict[str, object]]], int]:
+    """The references, and how many entries could not be parsed at all (BibTeX only)."""
     if kind == "bibtex":
         return _bibtex_rows(text)
     if kind == "ris":
-        return _ris_rows(text), []
-    return _csl_rows(text), []
+        return _ris_rows(text), 0
+    return _csl_rows(text), 0
 
 
 def parse_bibliography(kind: str, text: str) -> Bibliography:
     """Every reference with a title and an abstract, in file order."""
-    rows, warnings = _rows(kind, text)
+    rows, broken = _rows(kind, text)
+    invalid = f"{broken} entry(ies) that are not valid BibTeX (unbalanced braces or a missing comma)"
+    warnings = [f"skipped {invalid}"] if broken else []
     records: list[Record] = []
     skipped = 0
     for where, row in rows:
@@ -66,7 +73,7 @@ def parse_bibliography(kind: str, text: str) -> Bibliography:
         warnings.append(f"skipped {skipped} reference(s) without an abstract")
     if not records:
         found = f"{len(rows)} reference(s), none with an abstract" if rows else "no references"
-        raise NotABibliography(f"{found} in this {_NAMES[kind]} file")
+        raise NotABibliography(f"{found} in this {_NAMES[kind]} file" + (f" besides {invalid}" if broken else ""))
     return Bibliography(records, warnings)
 
 
@@ -75,7 +82,7 @@ def _date(year: object, month: object = None) -> str | None:
     return " ".join(parts) or None
 
 
-def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
+def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], int]:
     """BibTeX entries, with LaTeX accents and markup turned into text by bibtexparser's own
     decoding (`{\\"o}` → ö, `{{GABAergic}}` → GABAergic) and names as "Given Family"."""
     import bibtexparser
@@ -83,8 +90,6 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
 
     library = bibtexparser.parse_string(text, append_middleware=[
         LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts(), MergeNameParts("first")])
-    warnings = [f"skipped {len(library.failed_blocks)} entry(ies) that are not valid BibTeX (unbalanced braces or "
-                "a missing comma)"] if library.failed_blocks else []
     rows = []
     for entry in library.entries:
         fields = {key.lower(): value.value for key, value in entry.fields_dict.items()}
@@ -102,7 +107,7 @@ def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], list[s
             "venue": fields.get("journal") or fields.get("booktitle") or fields.get("journaltitle"),
             "categories": str(fields.get("keywords") or ""),
         }))
-    return rows, warnings
+    return rows, len(library.failed_blocks)
 
 
 def given_first(name: str) -> str:
