@@ -14,6 +14,9 @@ _MARKUP = re.compile(r"\\[A-Za-z]+|\\[%$&#_{}]|\$[^$\n]+\$|\{\\.|``")  # `` open
 # it is a percentage ("65.6% ANLS").
 _BARE_PERCENT = re.compile(r"(?<!\\)%")
 _DOLLAR = re.compile(r"(?<!\\)\$")
+# LaTeX's single quotes (`spiky'), which the converter leaves as typed: a backquote opening a
+# short run that a closing quote ends, not inside a word ("don't") nor part of ``double''.
+_SINGLE_QUOTES = re.compile(r"(?<![`\w])`([^`'\n]{1,80})'(?![\w'])")
 # References to a paper's body mean nothing in an abstract shown alone.
 _REFERENCES = re.compile(r"~?\\(?:cite[pt]?|ref|eqref|label|footnote)\{[^}]*\}")
 _MACRO = re.compile(r"\\([A-Za-z]+)")
@@ -27,7 +30,9 @@ _FONT_SWITCHES = frozenset("it bf rm sf tt sc em sl up md normalfont tiny small 
 def readable(text: str) -> str:
     """`text` with its LaTeX markup turned into the characters it stands for ("$11.35\\times$"
     → "11.35×", "\\textbf{80\\% of}" → "80% of", "Schr{\\"o}dinger" → "Schrödinger"); text
-    without markup is returned unchanged, and so is text the converter cannot read."""
+    without markup is returned unchanged but for `single' quotes, and so is text the converter
+    cannot read."""
+    text = _SINGLE_QUOTES.sub("‘\\1’", text)
     if not _MARKUP.search(text):
         return text
     prepared = _REFERENCES.sub("", _BARE_PERCENT.sub(r"\\%", text))

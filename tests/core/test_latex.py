@@ -21,12 +21,14 @@ from assistant.ingest.pipeline import ingest
     (r"an $\epsilon$-greedy policy, 65.6% of runs", "an ϵ-greedy policy, 65.6% of runs"),  # a bare % is a percentage
     (r"tasks (\aka, games) and {\it without} \eg, labels", "tasks (a.k.a., games) and without e.g., labels"),
     (r"we call it \ours{} and it costs $5 per run", "we call it ours and it costs $5 per run"),
+    ("in the `spiky' regime, which doesn't", "in the ‘spiky’ regime, which doesn't"),  # LaTeX's single quotes
 ])
 def test_markup_becomes_text(written: str, shown: str) -> None:
     assert readable(written) == shown
 
 
-@pytest.mark.parametrize("plain", ["Costs $5 -- or 65.6% of it.", "C:\\temp is a folder", "x_1 and y^2 stay"])
+@pytest.mark.parametrize("plain", ["Costs $5 -- or 65.6% of it.", "C:\\temp is a folder", "x_1 and y^2 stay",
+                                   "run `make` in `src`; it's the authors' code"])
 def test_text_without_markup_is_left_exactly_as_written(plain: str) -> None:
     assert readable(plain) == plain or "\\" in plain  # a backslash-word is markup; the rest is untouched
 
