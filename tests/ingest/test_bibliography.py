@@ -55,6 +55,54 @@ def test_references_without_abstracts_are_skipped_and_counted(tmp_path: Path) ->
     assert any("not valid BibTeX" in w for w in page.warnings)
 
 
+ODD_BUT_REAL = r"""
+@article{ladyman2007,
+  title = {The Connection between Logical and Thermodynamic Irreversibility},
+  author = {Ladyman, James | Presnell, Stuart | Short, Anthony J.},
+  date = {2007-03},
+  abstract = {There has recently been a good deal of controversy about Landauer's Principle.},
+  note = {(extrait) \par \href}
+}
+
+@online{ladyman2007,
+  title = {G\'erer la documentation},
+  author = {Heimburger, Franziska},
+  date = {2012-10-17/2012-10-18},
+  abstract = {\'Emilien~a lanc\'e cet \'et\'e une~r\'eflexion sur la documentation.}
+}
+
+@book{kiang03,
+  author = {Kiang, Nelson},
+  date = {199u},
+  abstract = {A reference whose title was lost on the way.}
+}
+
+@misc{odd1990,
+  title = {A Census Taken in an Uncertain Year},
+  date = {199u},
+  abstract = {We count what we can and say when we counted it.}
+}
+"""
+
+
+def test_odd_entries_of_real_exports_cost_a_field_not_the_reference(tmp_path: Path) -> None:
+    """What real libraries hold (the kinds Better BibTeX's export tests keep): a field LaTeX
+    decoding fails on, names split by "|", a key used twice, a date range, a date that is not
+    one ("199u"), an entry without a title. Each paper that has a title and an abstract is read."""
+    path = tmp_path / "library.bib"
+    path.write_text(ODD_BUT_REAL)
+    page = read_source(path)
+    assert [r.title for r in page.records] == ["The Connection between Logical and Thermodynamic Irreversibility",
+                                               "Gérer la documentation", "A Census Taken in an Uncertain Year"]
+    first, second, third = page.records
+    assert first.author_names == ("James Ladyman", "Stuart Presnell", "Anthony J. Short")
+    assert second.author_names == ("Franziska Heimburger",) and second.date == "2012-10-17"
+    assert second.abstract == "Émilien a lancé cet été une réflexion sur la documentation."
+    assert third.date is None
+    assert "skipped 1 reference(s) without a title" in page.warnings
+    assert any(w.startswith("left out 1 date(s)") for w in page.warnings)
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("none.bib", "@article{a, title={Only a title}, year={2020}}\n", "none with an abstract"),
     ("list.json", '[{"title": "x"}, 3]', "not CSL-JSON"),

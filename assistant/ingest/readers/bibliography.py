@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from assistant.core.dates import MissingYear, parse_bound
+from assistant.core.errors import AssistantError
 from assistant.core.records import Record
 from assistant.ingest.readers.tabular import BadRow, record_from_row
 
@@ -63,18 +65,49 @@ def parse_bibliography(kind: str, text: str) -> Bibliography:
     invalid = f"{broken} entry(ies) that are not valid BibTeX (unbalanced braces or a missing comma)"
     warnings = [f"skipped {invalid}"] if broken else []
     records: list[Record] = []
-    skipped = 0
+    skipped = untitled = undated = 0
     for where, row in rows:
         if not str(row.get("abstract") or "").strip():
             skipped += 1
             continue
-        records.append(record_from_row({**row, "authors": row.get("authors") or None}, where))
+        if not str(row.get("title") or "").strip():
+            untitled += 1
+            continue
+        date, unread = _usable_date(row.get("date"))
+        undated += unread
+        records.append(record_from_row({**row, "date": date, "authors": row.get("authors") or None}, where))
     if skipped:
         warnings.append(f"skipped {skipped} reference(s) without an abstract")
+    if untitled:
+        warnings.append(f"skipped {untitled} reference(s) without a title")
+    if undated:
+        warnings.append(f"left out {undated} date(s) that are not dates (e.g. '199u'); those papers have none")
     if not records:
-        found = f"{len(rows)} reference(s), none with an abstract" if rows else "no references"
+        lacking = "a title and an abstract" if untitled else "an abstract"
+        found = f"{len(rows)} reference(s), none with {lacking}" if rows else "no references"
         raise NotABibliography(f"{found} in this {_NAMES[kind]} file" + (f" besides {invalid}" if broken else ""))
     return Bibliography(records, warnings)
+
+
+_INTERVAL = re.compile(r"(\d{4}(?:-\d{2}){0,2})/(?:\d{4}(?:-\d{2}){0,2}|\.\.)?")  # EDTF: 1986-12-03/1986-12-05
+
+
+def _usable_date(value: object) -> tuple[str | None, bool]:
+    """A reference's date as the date reader takes it, and whether one was left out: a range
+    ("1986-12-03/1986-12-05", as EDTF writes it) is read from its start, and a date no rule
+    reads ("199u") costs the paper its date, not its place."""
+    text = str(value or "").strip()
+    interval = _INTERVAL.fullmatch(text)
+    text = interval.group(1) if interval else text
+    if not text:
+        return None, False
+    try:
+        parse_bound(text)
+    except MissingYear:
+        return text, False
+    except AssistantError:
+        return None, True
+    return text, False
 
 
 def _date(year: object, month: object = None) -> str | None:
@@ -82,32 +115,88 @@ def _date(year: object, month: object = None) -> str | None:
     return " ".join(parts) or None
 
 
+# The fields shown as text (decoded from LaTeX); identifiers, links and dates are read as written.
+_TEXT_FIELDS = frozenset({"title", "abstract", "journal", "journaltitle", "booktitle", "eventtitle", "keywords", "note"})
+# Where BibTeX and BibLaTeX put the venue, in order of preference.
+_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "eventtitle")
+
+
 def _bibtex_rows(text: str) -> tuple[list[tuple[str, dict[str, object]]], int]:
     """BibTeX entries, with LaTeX accents and markup turned into text by bibtexparser's own
-    decoding (`{\\"o}` → ö, `{{GABAergic}}` → GABAergic) and names as "Given Family"."""
-    import bibtexparser
-    from bibtexparser.middlewares import LatexDecodingMiddleware, MergeNameParts, SeparateCoAuthors, SplitNameParts
+    decoding (`{\\"o}` → ö, `{{GABAergic}}` → GABAergic) and names as "Given Family".
 
-    library = bibtexparser.parse_string(text, append_middleware=[
-        LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts(), MergeNameParts("first")])
+    Parsed without bibtexparser's middlewares, which give up a whole entry when one field cannot
+    be decoded or one name split; here that field is kept as written (less its braces) and that
+    name read as "Family, Given". A second entry under a key already used, or with a field given
+    twice, is still a reference and is read. Only entries that cannot be parsed are counted."""
+    import bibtexparser
+    from bibtexparser.middlewares import RemoveEnclosingMiddleware
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry
+
+    library = bibtexparser.parse_string(text)
+    entries = list(library.entries)
+    broken = 0
+    for block in library.failed_blocks:
+        kept = block.ignore_error_block if isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)) else None
+        if isinstance(kept, Entry):  # set aside before the parse's own unwrapping of {values}: done here
+            entries.append(RemoveEnclosingMiddleware().transform_entry(kept, library))
+        else:
+            broken += 1
+    entries.sort(key=lambda entry: entry.start_line or 0)
+    decode = _LatexDecoder(library)
     rows = []
-    for entry in library.entries:
-        fields = {key.lower(): value.value for key, value in entry.fields_dict.items()}
-        names = fields.get("author") or fields.get("editor") or []
+    for entry in entries:
+        raw = {key.lower(): str(value.value) for key, value in entry.fields_dict.items()}
+        fields = {key: decode(value) if key in _TEXT_FIELDS else value for key, value in raw.items()}
+        names = [decode(name) for name in _bibtex_names(raw.get("author") or raw.get("editor") or "")]
         eprint = str(fields.get("eprint") or "").strip()
         kind = str(fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").casefold()
         arxiv_eprint = bool(eprint) and "arxiv" in kind
         rows.append((f"entry {entry.key}", {
             "title": fields.get("title"), "abstract": fields.get("abstract"),
-            "authors": [str(name) for name in names] if isinstance(names, list) else str(names),
+            "authors": names,
             "date": fields.get("date") or _date(fields.get("year"), fields.get("month")),
             "url": fields.get("url"),
             "doi": fields.get("doi"), "note": " ".join(filter(None, [f"arXiv:{eprint}" if arxiv_eprint else "",
                                                        str(fields.get("note") or "")])),
-            "venue": fields.get("journal") or fields.get("booktitle") or fields.get("journaltitle"),
+            "venue": next((fields[key] for key in _VENUE_FIELDS if fields.get(key)), None),
             "categories": str(fields.get("keywords") or ""),
         }))
-    return rows, len(library.failed_blocks)
+    return rows, broken
+
+
+class _LatexDecoder:
+    """One field's LaTeX as text, by bibtexparser's decoding middleware; the field as written,
+    less its grouping braces, where that cannot decode it."""
+
+    def __init__(self, library: object) -> None:
+        from bibtexparser.middlewares import LatexDecodingMiddleware
+
+        self._middleware = LatexDecodingMiddleware()
+        self._library = library
+
+    def __call__(self, value: str) -> str:
+        from bibtexparser.model import Entry, Field
+
+        done = self._middleware.transform_entry(Entry("misc", "field", [Field("field", value)]), self._library)
+        if isinstance(done, Entry):
+            return str(done.fields_dict["field"].value)
+        return re.sub(r"(?<!\\)[{}]", "", value)
+
+
+def _bibtex_names(value: str) -> list[str]:
+    """The names of an author field as BibTeX splits them ("A and B"), each "Given Family";
+    a name BibTeX's rules cannot split (too many commas) is read as "Family, Given" pairs."""
+    from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts, \
+        split_multiple_persons_names
+
+    names = []
+    for name in split_multiple_persons_names(value):
+        try:
+            names.append(parse_single_name_into_parts(name).merge_first_name_first)
+        except InvalidNameError:
+            names.extend(given_first(part) for part in re.split(r"\s*[|;]\s*", name) if part.strip())
+    return names
 
 
 def given_first(name: str) -> str:
