@@ -8,6 +8,7 @@ is "replace that page's sightings, then re-derive the papers it touched".
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -105,6 +106,14 @@ def fts_query(text: str) -> str | None:
     """
     unique = list(dict.fromkeys(content_words(text)))
     return " OR ".join(f'"{term}"' for term in unique) or None
+
+_DATE_PART = re.compile(r"\d+|[A-Za-z]{3,}")
+
+
+def _date_precision(row: sqlite3.Row) -> int:
+    """How much of a date its source gave: year, month, day (3 for "2024-05-22" or "22 May 2024",
+    2 for "2024 may", 1 for "2024")."""
+    return min(3, len(_DATE_PART.findall(row["date_raw"]))) if row["date_raw"] else 3
 
 
 class Catalog:
@@ -275,7 +284,9 @@ class Catalog:
         # Newest sightings of the paper's own title first; spelling variants only fill gaps.
         ordered = [r for r in rows if r["key"] == key] + [r for r in rows if r["key"] != key]
         main = ordered[0]
-        dated = next((r for r in ordered if r["date"]), None) or next((r for r in ordered if r["date_raw"]), None)
+        # the most precise date a source gives ("2024-05-22" over a .bib's "2024 may"), newest first
+        dated = max((r for r in ordered if r["date"]), key=_date_precision, default=None) \
+            or next((r for r in ordered if r["date_raw"]), None)
         fields = {
             "title": main["title"],
             "abstract": main["abstract"],

@@ -145,3 +145,11 @@ def test_the_same_paper_from_a_feed_and_three_exports_is_one_paper(make_store) -
     paper = store.catalog.papers([pid])[pid]
     assert len(paper.pages) == 4
     assert paper.author_names == ["Aurora Ramírez", "Mario Berrios", "José Raúl Romero", "Robert Feldt"]
+
+
+def test_the_most_precise_date_a_source_gives_is_kept(make_store, tmp_path: Path) -> None:  # noqa: ANN001
+    store = make_store()
+    html = FORMATS / "hf-paper-page.html"  # "Published on May 22, 2024"
+    ingest(store, [html, FORMATS / "zotero-export.bib"])  # the .bib, read after it, says "2024 may"
+    (pid,) = store.catalog.find(SECOND)
+    assert store.catalog.papers([pid])[pid].date == "2024-05-22"
