@@ -34,7 +34,29 @@ UPGRADES = [
     Step("record what each turn was", script("ALTER TABLE turns ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'")),
     # A turn is saved when asked and completed when answered: a crash keeps the question.
     Step("mark unfinished answers", script("ALTER TABLE turns ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")),
+    # Past conversations are found by any word of their questions and answers, as papers are.
+    Step("index questions and answers for search", lambda db: _index_turns(db)),
 ]
+
+_TURN_TRIGGERS = (
+    "CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN"
+    " INSERT INTO turns_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer); END",
+    "CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN"
+    " INSERT INTO turns_fts(turns_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, old.answer);"
+    " END",
+    "CREATE TRIGGER turns_fts_update AFTER UPDATE OF question, answer ON turns BEGIN"
+    " INSERT INTO turns_fts(turns_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, old.answer);"
+    " INSERT INTO turns_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer); END",
+)
+
+
+def _index_turns(db: sqlite3.Connection) -> None:
+    """An FTS5 index over the turns' questions and answers, kept by triggers, filled from the
+    turns already saved."""
+    db.execute("CREATE VIRTUAL TABLE turns_fts USING fts5(question, answer, content='turns', content_rowid='id')")
+    for trigger in _TURN_TRIGGERS:
+        db.execute(trigger)
+    db.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
 
 
 
@@ -149,12 +171,31 @@ class ConversationStore:
         with self._writing():
             self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
 
-    def list(self) -> list[Conversation]:
+    def list(self, words: str = "") -> list[Conversation]:
+        """The conversations, newest first; with `words`, those whose title has every word, or
+        one of whose questions or answers does (a word may be the start of one: "vary" finds
+        "Vary-toy")."""
+        terms = words.split()
+        where, args = "", []
+        if terms:
+            titled = " AND ".join("instr(lower(c.title), ?) > 0" for _ in terms)
+            match = " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+            where = (f" WHERE ({titled}) OR c.id IN (SELECT t2.conversation FROM turns t2 JOIN turns_fts f"
+                     " ON f.rowid = t2.id WHERE turns_fts MATCH ?)")
+            args = [*(term.casefold() for term in terms), match]
         rows = self.db.execute(
             "SELECT c.id, c.title, c.updated, COUNT(t.id) AS turns FROM conversations c"
-            " LEFT JOIN turns t ON t.conversation = c.id GROUP BY c.id ORDER BY c.updated DESC, c.id DESC"
+            f" LEFT JOIN turns t ON t.conversation = c.id{where} GROUP BY c.id ORDER BY c.updated DESC, c.id DESC",
+            args,
         )
         return [Conversation(r["id"], inert(r["title"]), r["updated"], r["turns"]) for r in rows]
+
+    def questions(self, limit: int = 500) -> list[str]:
+        """The questions asked in this data directory, oldest first (the question box's history
+        across runs)."""
+        rows = self.db.execute("SELECT question FROM (SELECT id, question FROM turns WHERE kind = 'answer'"
+                               " ORDER BY id DESC LIMIT ?) ORDER BY id", (limit,))
+        return [inert(r["question"]) for r in rows]
 
     def title(self, conversation: int) -> str:
         row = self.db.execute("SELECT title FROM conversations WHERE id = ?", (conversation,)).fetchone()

@@ -293,12 +293,12 @@ async def test_deleting_asks_first_and_the_open_conversation_starts_afresh(app_f
         first = app.conversation
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
-        await pilot.press("d")
+        await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
         assert app.conversations.exists(first)
-        await pilot.press("d")
+        await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.conversations.exists(first))
@@ -546,7 +546,7 @@ async def test_rename_a_saved_conversation(app_factory) -> None:
         await ask(app, pilot, QUESTION)
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
         app.screen.query_one(Input).value = "Vary-toy scores"
         await pilot.press("enter")

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
@@ -179,6 +179,8 @@ class BrowserScreen(Screen[str | None]):
 
 
 class RenameScreen(ModalScreen[str | None]):
+    """A labelled box holding the current name, wide enough to show it whole."""
+
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, title: str) -> None:
@@ -186,20 +188,31 @@ class RenameScreen(ModalScreen[str | None]):
         self.current = title
 
     def compose(self) -> ComposeResult:
-        yield Input(value=self.current, id="rename")
+        with Vertical(id="rename-box"):
+            yield Static("Rename the conversation (enter saves, escape cancels):", id="rename-label")
+            yield Input(value=self.current, id="rename")
         yield Footer()
+
+    def on_mount(self) -> None:
+        box = self.query_one(Input)
+        box.cursor_position = 0  # the start of the name in view; end moves to its end
+        box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
 
 
 class ConversationsScreen(ModalScreen[int | None]):
-    """Saved conversations: enter opens, r renames, delete removes."""
+    """Saved conversations: type to find one by its title or any word of its questions and
+    answers; enter opens, r renames, delete removes. The highlight stays on the row acted on."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", tooltip="back to the chat"),
-        Binding("r", "rename", "Rename", tooltip="rename the highlighted conversation"),
-        Binding("delete,d", "delete", "Delete", tooltip="delete the highlighted conversation (asks first)"),
+        Binding("ctrl+r", "rename", "Rename", priority=True, tooltip="rename the highlighted conversation"),
+        Binding("ctrl+d,delete", "delete", "Delete", priority=True,
+                tooltip="delete the highlighted conversation (asks first)"),
+        Binding("down", "move(1)", "Next", show=False, priority=True),
+        Binding("up", "move(-1)", "Previous", show=False, priority=True),
     ]
 
     def __init__(self, conversations: ConversationStore, deleted: Callable[[int], None]) -> None:
@@ -208,24 +221,46 @@ class ConversationsScreen(ModalScreen[int | None]):
         self.deleted = deleted  # told which conversation went, so the chat can let go of it
 
     def compose(self) -> ComposeResult:
-        yield Static("Saved conversations", id="conversations-title")
-        yield OptionList(id="conversations")
+        with Vertical(id="conversations-box"):
+            yield Static("Saved conversations", id="conversations-title")
+            yield Input(placeholder="Find: a word of the title, a question or an answer…", id="find")
+            yield OptionList(id="conversations")
         yield Footer()
 
     def on_mount(self) -> None:
         self.refill()
+        self.query_one("#find", Input).focus()
 
-    def refill(self) -> None:
+    def refill(self, keep: int | None = None, at: int = 0) -> None:
+        """List the conversations the find box matches; highlight `keep` if listed, else the
+        row at `at` (where a deleted one was)."""
         listing = self.query_one(OptionList)
         listing.clear_options()
-        items: list[Conversation] = self.conversations.list()
-        listing.add_options([Option(Text(f"{c.title}  ({present.plural(c.turns, 'turn')}, {c.updated[:16].replace('T', ' ')})"), id=str(c.id))
-                             for c in items])
+        words = self.query_one("#find", Input).value
+        items: list[Conversation] = self.conversations.list(words)
+        listing.add_options([Option(Text(f"{c.title}  ({present.plural(c.turns, 'turn')}, "
+                                         f"{c.updated[:16].replace('T', ' ')})"), id=str(c.id)) for c in items])
         if not items:
-            listing.add_option(Option("No saved conversations yet.", disabled=True))
-        else:
-            listing.highlighted = 0
-        listing.focus()
+            listing.add_option(Option("No conversation has these words." if words.strip()
+                                      else "No saved conversations yet.", disabled=True))
+            return
+        ids = [c.id for c in items]
+        listing.highlighted = ids.index(keep) if keep in ids else min(at, len(ids) - 1)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "find":
+            self.refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "find":
+            chosen = self._selected()
+            if chosen is not None:
+                self.dismiss(chosen)
+
+    def action_move(self, step: int) -> None:
+        listing = self.query_one(OptionList)
+        if listing.option_count:
+            listing.action_cursor_down() if step > 0 else listing.action_cursor_up()
 
     def _selected(self) -> int | None:
         listing = self.query_one(OptionList)
@@ -249,7 +284,7 @@ class ConversationsScreen(ModalScreen[int | None]):
                     self.conversations.rename(chosen, title)
                 except AssistantError as exc:  # a full or read-only disk
                     self.notify(f"Not renamed: {exc}", severity="error")
-                self.refill()
+            self.refill(keep=chosen)
 
         self.app.push_screen(RenameScreen(self.conversations.title(chosen)), done)
 
@@ -257,6 +292,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         chosen = self._selected()
         if chosen is None:
             return
+        position = self.query_one(OptionList).highlighted or 0
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -267,7 +303,7 @@ class ConversationsScreen(ModalScreen[int | None]):
                     return
                 self.deleted(chosen)
                 self.notify("Conversation deleted.")
-                self.refill()
+                self.refill(at=position)
 
         self.app.push_screen(ConfirmScreen(f"Delete “{self.conversations.title(chosen)}” and all its answers?"),
                              confirmed)

@@ -1,0 +1,61 @@
+"""The chat's third pass, driven with Textual's Pilot and a scripted model: keys that follow
+the eye, input like an editor's, conversations that can be found, answers that read well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, OptionList, Static
+
+from assistant.face.tui.screens import ConversationsScreen, RenameScreen
+from assistant.store.conversations import ConversationStore
+from tests.conftest import ScriptedModel
+from tests.face.test_tui import app_factory, ask, wait_until  # noqa: F401 - shared helpers and fixture
+
+ANSWER = "Vary-toy can achieve 65.6% ANLS on DocVQA [1]."
+
+
+def saved(app: object, *titles_and_answers: tuple[str, str, str]) -> None:
+    """Conversations saved as if in earlier runs: (title, question, answer)."""
+    store: ConversationStore = app.conversations  # type: ignore[attr-defined]
+    for title, question, answer in titles_and_answers:
+        conversation = store.create(title)
+        store.finish_turn(store.begin_turn(conversation, question), answer, {})
+
+
+async def test_a_conversation_is_found_by_a_word_of_its_answer_and_the_highlight_stays(app_factory,
+                                                                                        tmp_path: Path) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    saved(app, ("Legged robots", "How do legged robots climb stairs?", "They plan footholds [1]."),
+          ("Vary-toy", "What does Vary-toy score?", "It reaches 65.6% ANLS on DocVQA [1]."),
+          ("Diffusion", "What is diffusion policy?", "A policy that denoises actions [1]."))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        listing = screen.query_one(OptionList)
+        assert listing.option_count == 3
+        assert app.focused is screen.query_one("#find", Input)
+        await pilot.press(*"footholds")  # a word only the first conversation's answer has
+        assert listing.option_count == 1 and "Legged robots" in str(listing.get_option_at_index(0).prompt)
+        for _ in "footholds":
+            await pilot.press("backspace")
+        assert listing.option_count == 3
+        await pilot.press("down")  # the second row, then rename it: the highlight stays on it
+        second = listing.get_option_at_index(1).id
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        assert "Rename" in str(app.screen.query_one("#rename-label", Static).render())
+        box = app.screen.query_one(Input)
+        assert box.cursor_position == 0  # the start of the name is in view
+        box.value = "Vary-toy, renamed"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        assert listing.get_option_at_index(listing.highlighted).id == second
+        await pilot.press("ctrl+d")  # the row deleted is the one highlighted, and the next takes its place
+        await pilot.press("y")
+        await wait_until(pilot, lambda: listing.option_count == 2)
+        assert listing.highlighted == 1 and "Vary-toy" not in str(listing.get_option_at_index(1).prompt)
+        title = screen.query_one("#conversations-title", Static)
+        assert title.region.y >= screen.query_one("#conversations-box").region.y  # the title sits in its box
