@@ -20,6 +20,7 @@ from assistant.face.cli.main import main
 from assistant.ingest.pipeline import ingest
 from assistant.model.chat import bundled_gguf_path
 from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.face.tui.widgets import QuestionInput
 from tests.conftest import daily_page, fake_papers, indexed_dir
 from tests.ingest.test_crash import synthetic
 
@@ -202,8 +203,6 @@ def fill(disk: Path) -> Path:
 
 
 async def test_the_chat_on_a_full_disk_says_so_and_goes_on(tmpfs: Path, make_store, tmp_path: Path) -> None:  # noqa: ANN001
-    from textual.widgets import Input
-
     from assistant.face.tui.app import AssistantApp
     from assistant.face.tui.widgets import AnswerBlock
     from tests.conftest import ScriptedModel
@@ -218,7 +217,7 @@ async def test_the_chat_on_a_full_disk_says_so_and_goes_on(tmpfs: Path, make_sto
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
         filler = fill(tmpfs)
-        app.query_one("#question", Input).value = "What does variant 1 of graph learning study?"
+        app.query_one("#question", QuestionInput).value = "What does variant 1 of graph learning study?"
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert not app.query(AnswerBlock)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
+from textual.containers import VerticalScroll
 from textual.widgets import Input, OptionList, Static
 
 from assistant.face.tui.screens import ConversationsScreen, RenameScreen
+from assistant.face.tui.widgets import AnswerBlock, QuestionInput
 from assistant.store.conversations import ConversationStore
 from tests.conftest import ScriptedModel
 from tests.face.test_tui import app_factory, ask, wait_until  # noqa: F401 - shared helpers and fixture
@@ -59,3 +62,47 @@ async def test_a_conversation_is_found_by_a_word_of_its_answer_and_the_highlight
         assert listing.highlighted == 1 and "Vary-toy" not in str(listing.get_option_at_index(1).prompt)
         title = screen.query_one("#conversations-title", Static)
         assert title.region.y >= screen.query_one("#conversations-box").region.y  # the title sits in its box
+
+
+async def test_a_question_of_several_lines_typed_or_pasted_is_asked_whole(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready)
+        box = app.query_one("#question", QuestionInput)
+        app.post_message(events.Paste("What ANLS score does Vary-toy reach\non DocVQA?"))  # as the terminal sends it
+        await pilot.pause()
+        assert box.text == "What ANLS score does Vary-toy reach\non DocVQA?"  # the pasted line break kept
+        await pilot.press("ctrl+j", *"Cite it.")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
+        assert app.query(AnswerBlock).last().question == "What ANLS score does Vary-toy reach\non DocVQA?\nCite it."
+        assert box.text == ""
+
+
+async def test_questions_are_recalled_across_runs_and_the_chat_scrolls_from_the_box(app_factory) -> None:
+    first = app_factory(ScriptedModel(ANSWER))
+    async with first.run_test(size=(100, 30)) as pilot:
+        for n in range(4):
+            await ask(first, pilot, f"Question {n}: what does Vary-toy reach on DocVQA?")
+    again = app_factory(ScriptedModel(ANSWER))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: again.session is not None)
+        box = again.query_one("#question", QuestionInput)
+        await pilot.press("up")
+        assert box.text == "Question 3: what does Vary-toy reach on DocVQA?"  # asked in the earlier run
+        await pilot.press("up", "down", "down")
+        assert box.text == ""
+        conversation = again.conversations.list()[0].id
+        await again.load_conversation(conversation)
+        chat = again.query_one("#chat", VerticalScroll)
+        await wait_until(pilot, lambda: chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y)
+        box.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert chat.scroll_y < chat.max_scroll_y and again.focused is box
+        await pilot.press("home")  # the box is empty: home goes to the start of the chat
+        await pilot.pause()
+        assert chat.scroll_y == 0
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert chat.scroll_y == chat.max_scroll_y and again.focused is box

@@ -24,7 +24,7 @@ from assistant.face.tui.screens import (
     RenameScreen,
     keys_table,
 )
-from assistant.face.tui.widgets import AnswerBlock, StatusBar
+from assistant.face.tui.widgets import AnswerBlock, QuestionInput, StatusBar
 from assistant.store.data_dir import Store
 from tests.conftest import ScriptedModel
 
@@ -55,7 +55,7 @@ async def wait_until(pilot, condition, seconds: float = 60.0) -> None:  # noqa: 
 async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: ANN001
     """Ask once the model is ready and free, and wait until the answer and its sources are drawn."""
     await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
-    app.query_one("#question", Input).value = question
+    app.query_one("#question", QuestionInput).value = question
     await pilot.press("enter")
     await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
     return app.query(AnswerBlock).last()
@@ -72,7 +72,7 @@ async def start_slow_answer(app: AssistantApp, pilot) -> AnswerBlock:  # noqa: A
     """Ask, and return once the draft is streaming (the answer is not finished). Waits until a
     cancelled answer's worker has stopped, or the question would be refused."""
     await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
-    app.query_one("#question", Input).value = QUESTION
+    app.query_one("#question", QuestionInput).value = QUESTION
     await pilot.press("enter")
     block = app.query(AnswerBlock).last()
     await wait_until(pilot, lambda: len(block.query_one(".answer", Markdown).source) > 10)
@@ -112,11 +112,11 @@ async def test_escape_cancels_and_keeps_what_was_typed(app_factory) -> None:
     app = app_factory(SlowModel("Vary-toy reaches 65.6% ANLS on DocVQA [1]. " * 5))
     async with app.run_test(size=(100, 30)) as pilot:
         block = await start_slow_answer(app, pilot)
-        app.query_one("#question", Input).value = "a follow-up being typed"
+        app.query_one("#question", QuestionInput).value = "a follow-up being typed"
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.worker_busy and block.finished, 10)
         assert block.result is None and "Cancelled" in block.query_one(".answer", Markdown).source
-        assert app.query_one("#question", Input).value == "a follow-up being typed"
+        assert app.query_one("#question", QuestionInput).value == "a follow-up being typed"
         assert app.history == []  # a cancelled answer is not part of the conversation
 
 
@@ -313,7 +313,7 @@ async def test_keys_reach_the_app_from_the_question_box(app_factory, sample_stor
     app = app_factory(ScriptedModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1]."))
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(app, pilot, QUESTION)
-        box = app.query_one("#question", Input)
+        box = app.query_one("#question", QuestionInput)
         assert app.focused is box
         await pilot.press("?")
         assert box.value == "?" and not isinstance(app.screen, HelpScreen)  # "?" is typed
@@ -400,7 +400,7 @@ async def test_a_bad_model_leaves_browsing_working(sample_store: Store, tmp_path
         await wait_until(pilot, lambda: panel.display)
         text = str(panel.render())
         assert str(bad) in text and "--model" in text and "ctrl+b" in text
-        assert app.query_one("#question", Input).disabled
+        assert app.query_one("#question", QuestionInput).disabled
         await pilot.press("ctrl+b")
         await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
 
@@ -448,7 +448,7 @@ def test_snapshot_activity_line(snap_compare, sample_store: Store, tmp_path: Pat
 
     async def writing(pilot) -> None:  # noqa: ANN001
         await wait_until(pilot, lambda: app.model_ready)
-        app.query_one("#question", Input).value = QUESTION
+        app.query_one("#question", QuestionInput).value = QUESTION
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.query_one(StatusBar).activity == "writing… (3 tokens)")
         steady(app)
@@ -558,8 +558,8 @@ async def test_an_overlong_question_is_refused_and_kept_for_editing(app_factory)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
         question = "why " * 1000
-        app.query_one("#question", Input).value = question
+        app.query_one("#question", QuestionInput).value = question
         await pilot.press("enter")
         await pilot.pause(0.2)
-        assert not app.query(AnswerBlock) and app.query_one("#question", Input).value == question
+        assert not app.query(AnswerBlock) and app.query_one("#question", QuestionInput).value == question
         assert any("characters long" in str(n.message) for n in app._notifications)  # noqa: SLF001

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from textual.widgets import Input
 
 from assistant.core.settings import Settings
 from assistant.face.tui.app import AssistantApp
-from assistant.face.tui.widgets import AnswerBlock
+from assistant.face.tui.widgets import AnswerBlock, QuestionInput
 from assistant.session import Session
 from assistant.store.data_dir import WRITER_LOCK, open_store
 from tests.conftest import ScriptedModel, indexed_dir
@@ -134,7 +133,7 @@ async def test_the_chat_opens_and_answers_while_an_ingest_writes(real_embedder, 
                        model=ScriptedModel("Sparse codes reach several bits [1]."))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_ready and not app.worker_busy, 120)
-        app.query_one("#question", Input).value = "How many bits do sparse codes reach?"
+        app.query_one("#question", QuestionInput).value = "How many bits do sparse codes reach?"
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished, 120)
         assert writer.poll() is None, "the chat should have opened and answered while the ingest wrote"

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, ProgressBar, Static
 
 from assistant.core import cite, wording
 from assistant.core.errors import AssistantError, user_error
@@ -60,7 +60,7 @@ class ChatScreen(Screen[None]):
     """The chat itself; whenever a screen on top of it closes, typing goes to the question box."""
 
     def on_screen_resume(self) -> None:
-        box = self.query_one("#question", Input)
+        box = self.query_one("#question", QuestionInput)
         if not box.disabled:
             box.focus()
 
@@ -112,14 +112,15 @@ class AssistantApp(Navigation):
         yield Static("", id="error")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="scope")
-        yield QuestionInput(placeholder="Ask about your papers…   (F1: keys, ctrl+p: commands)", id="question")
+        yield QuestionInput(self.conversations.questions(), id="question",
+                            placeholder="Ask about your papers…   (enter asks, ctrl+j: new line, F1: keys)")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         for hidden in ("#progress", "#scope", "#error"):
             self.query_one(hidden).display = False
-        self.query_one("#question", Input).focus()
+        self.query_one("#question", QuestionInput).focus()
         self.start_session()
 
     @work(thread=True, exclusive=True, group="startup")
@@ -169,7 +170,7 @@ class AssistantApp(Navigation):
         self.show_error(f"Cannot load the model: {reason}\n"
                         f"Asking is off. Browsing papers (ctrl+b) and saved conversations (ctrl+o) still work. "
                         f"To ask, quit (ctrl+q) and {fix}.")
-        box = self.query_one("#question", Input)
+        box = self.query_one("#question", QuestionInput)
         box.placeholder = "Asking is off: the model could not be loaded (see above)"
         box.disabled = True
 
@@ -207,9 +208,12 @@ class AssistantApp(Navigation):
         return True
 
     # -- asking -------------------------------------------------------------------------------
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "question":
-            return
+    def on_question_input_scroll_chat(self, event: QuestionInput.ScrollChat) -> None:
+        chat = self.query_one("#chat", VerticalScroll)
+        {"page_up": chat.scroll_page_up, "page_down": chat.scroll_page_down,
+         "home": chat.scroll_home, "end": chat.scroll_end}[event.how](animate=False)
+
+    def on_question_input_submitted(self, event: QuestionInput.Submitted) -> None:
         if not event.value.strip():
             return
         try:
@@ -222,8 +226,8 @@ class AssistantApp(Navigation):
         only = self.scope
         history = list(self.history)
         if self.start_job(question, "answer", lambda s, on_stage: s.ask(question, history, only=only, on_stage=on_stage)):
-            event.input.value = ""  # kept when the question could not be asked, to try again
-            self.query_one(QuestionInput).remember(question)
+            event.box.value = ""  # kept when the question could not be asked, to try again
+            event.box.remember(question)
 
     def can_ask(self) -> bool:
         """Whether the model is free; says why not when it is not."""

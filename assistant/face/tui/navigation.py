@@ -12,13 +12,13 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import App
 from textual.containers import VerticalScroll
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from assistant.core import cite
 from assistant.core.settings import Settings
 from assistant.face.tui.render import cited_sentences
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
-from assistant.face.tui.widgets import AnswerBlock, SourceChosen
+from assistant.face.tui.widgets import AnswerBlock, QuestionInput, SourceChosen
 from assistant.session import UNFINISHED, ConversationStore, Result, Session, StageListener, Stream, Turn
 
 
@@ -91,7 +91,7 @@ class Navigation(App[None]):
         self.conversation, self.history = None, []
         self.action_clear_scope()
         self.query_one("#chat", VerticalScroll).remove_children()
-        box = self.query_one("#question", Input)
+        box = self.query_one("#question", QuestionInput)
         if not box.disabled:
             box.focus()
 

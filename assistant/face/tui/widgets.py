@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets import Markdown, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from assistant.core.wording import plural
@@ -37,31 +37,95 @@ class Draft(Message):
         self.reset = reset
 
 
-class QuestionInput(Input):
-    """The question box: Up and Down recall the questions asked earlier in this session."""
+class QuestionInput(TextArea):
+    """The question box, an editor for questions of any length: enter asks; ctrl+j (or
+    alt+enter, or shift+enter where the terminal tells it apart) starts a new line, and pasted
+    text is kept whole, line breaks and all. Up on the first line and Down on the last recall
+    the questions asked before in this data directory, across runs. PageUp, PageDown, ctrl+home
+    and ctrl+end scroll the chat above without leaving the box (Home and End too while it is
+    empty)."""
 
+    class Submitted(Message):
+        """Enter was pressed: ask `value`."""
+
+        def __init__(self, box: QuestionInput, value: str) -> None:
+            super().__init__()
+            self.box = box
+            self.value = value
+
+    class ScrollChat(Message):
+        """Scroll the chat above: `how` is page_up, page_down, home or end."""
+
+        def __init__(self, how: str) -> None:
+            super().__init__()
+            self.how = how
+
+    # priority: the editor's own keys would take enter as a new line and the arrows as moves
     BINDINGS = [
-        Binding("up", "recall(-1)", "Earlier question", show=False),
-        Binding("down", "recall(1)", "Later question", show=False),
+        Binding("enter", "submit", "Ask", priority=True, tooltip="ask the question"),
+        Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", priority=True,
+                tooltip="a new line in the question (pasted text keeps its lines too)"),
+        Binding("up", "recall(-1)", "Earlier question", priority=True,
+                tooltip="on the first line: the question asked before (kept across runs)"),
+        Binding("down", "recall(1)", "Later question", priority=True, tooltip="on the last line: the next one"),
+        Binding("pageup", "scroll_chat('page_up')", "Scroll up", priority=True, tooltip="scroll the chat up a page"),
+        Binding("pagedown", "scroll_chat('page_down')", "Scroll down", priority=True,
+                tooltip="scroll the chat down a page"),
+        Binding("ctrl+home", "scroll_chat('home')", "Chat start", priority=True,
+                tooltip="the start of the chat (home, while the box is empty)"),
+        Binding("ctrl+end", "scroll_chat('end')", "Chat end", priority=True,
+                tooltip="the latest answer (end, while the box is empty)"),
+        Binding("home", "home", "", show=False, priority=True),
+        Binding("end", "end", "", show=False, priority=True),
     ]
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.asked: list[str] = []
-        self._position = 0  # len(asked) means "what is being typed now"
+    def __init__(self, history: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+        self.asked: list[str] = list(history or [])
+        self._position = len(self.asked)  # len(asked) means "what is being typed now"
         self._typing = ""
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.text = text
+        self.move_cursor(self.document.end)
 
     def remember(self, question: str) -> None:
         if not self.asked or self.asked[-1] != question:
             self.asked.append(question)
         self._position, self._typing = len(self.asked), ""
 
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
     def action_recall(self, step: int) -> None:
+        row = self.cursor_location[0]
+        if (step < 0 and row > 0) or (step > 0 and row < self.document.line_count - 1):
+            self.action_cursor_up() if step < 0 else self.action_cursor_down()
+            return
         if self._position == len(self.asked):
-            self._typing = self.value
-        self._position = max(0, min(len(self.asked), self._position + step))
-        self.value = self.asked[self._position] if self._position < len(self.asked) else self._typing
-        self.cursor_position = len(self.value)
+            self._typing = self.text
+        position = max(0, min(len(self.asked), self._position + step))
+        if position == self._position:
+            return
+        self._position = position
+        self.value = self.asked[position] if position < len(self.asked) else self._typing
+
+    def action_scroll_chat(self, how: str) -> None:
+        self.post_message(self.ScrollChat(how))
+
+    def action_home(self) -> None:
+        self.action_scroll_chat("home") if not self.text else self.action_cursor_line_start()
+
+    def action_end(self) -> None:
+        self.action_scroll_chat("end") if not self.text else self.action_cursor_line_end()
 
 
 class AnswerBlock(Vertical):
