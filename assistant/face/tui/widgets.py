@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -39,7 +40,7 @@ class Draft(Message):
 
 class QuestionInput(TextArea):
     """The question box, an editor for questions of any length: enter asks; ctrl+j (or
-    alt+enter, or shift+enter where the terminal tells it apart) starts a new line, and pasted
+    shift+enter where the terminal tells it apart) starts a new line, and pasted
     text is kept whole, line breaks and all. Up on the first line and Down on the last recall
     the questions asked before in this data directory, across runs. PageUp, PageDown, ctrl+home
     and ctrl+end scroll the chat above without leaving the box (Home and End too while it is
@@ -60,23 +61,24 @@ class QuestionInput(TextArea):
             super().__init__()
             self.how = how
 
-    # priority: the editor's own keys would take enter as a new line and the arrows as moves
+    # Run by `_on_key` in the order keys reach the box: as bindings they would run when the key
+    # comes back up to the app, after the keys typed just behind it (a new line typed mid-question
+    # would land at its end, a question typed and entered at once would be asked half-written).
     BINDINGS = [
-        Binding("enter", "submit", "Ask", priority=True, tooltip="ask the question"),
-        Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", priority=True,
-                tooltip="a new line in the question (pasted text keeps its lines too)"),
-        Binding("up", "recall(-1)", "Earlier question", priority=True,
+        Binding("enter", "submit", "Ask", show=False, tooltip="ask the question"),
+        Binding("ctrl+j,shift+enter", "newline", "New line", tooltip="a new line in the question (pasted text keeps "
+                                                                     "its lines too)"),
+        Binding("up", "recall(-1)", "Earlier question", show=False,
                 tooltip="on the first line: the question asked before (kept across runs)"),
-        Binding("down", "recall(1)", "Later question", priority=True, tooltip="on the last line: the next one"),
-        Binding("pageup", "scroll_chat('page_up')", "Scroll up", priority=True, tooltip="scroll the chat up a page"),
-        Binding("pagedown", "scroll_chat('page_down')", "Scroll down", priority=True,
-                tooltip="scroll the chat down a page"),
-        Binding("ctrl+home", "scroll_chat('home')", "Chat start", priority=True,
+        Binding("down", "recall(1)", "Later question", show=False, tooltip="on the last line: the next one"),
+        Binding("pageup", "scroll_chat('page_up')", "Scroll up", show=False, tooltip="scroll the chat up a page"),
+        Binding("pagedown", "scroll_chat('page_down')", "Scroll down", show=False, tooltip="scroll the chat down a page"),
+        Binding("ctrl+home", "scroll_chat('home')", "Chat start", show=False,
                 tooltip="the start of the chat (home, while the box is empty)"),
-        Binding("ctrl+end", "scroll_chat('end')", "Chat end", priority=True,
+        Binding("ctrl+end", "scroll_chat('end')", "Chat end", show=False,
                 tooltip="the latest answer (end, while the box is empty)"),
-        Binding("home", "home", "", show=False, priority=True),
-        Binding("end", "end", "", show=False, priority=True),
+        Binding("home", "home", "", show=False),
+        Binding("end", "end", "", show=False),
     ]
 
     def __init__(self, history: list[str] | None = None, **kwargs: Any) -> None:
@@ -98,6 +100,17 @@ class QuestionInput(TextArea):
         if not self.asked or self.asked[-1] != question:
             self.asked.append(question)
         self._position, self._typing = len(self.asked), ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        """The box's own keys (above) before the editor's, in the order they arrive."""
+        action = next((b.action for b in self.BINDINGS if isinstance(b, Binding)
+                       and event.key in (k.strip() for k in b.key.split(","))), None)
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        await self.run_action(action)
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.text))
