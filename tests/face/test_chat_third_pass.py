@@ -9,11 +9,12 @@ from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Input, OptionList, Static
 
-from assistant.face.tui.screens import ConversationsScreen, RenameScreen
+from assistant.face.tui.app import ChatScreen
+from assistant.face.tui.screens import ConversationsScreen, PaperScreen, RenameScreen
 from assistant.face.tui.widgets import AnswerBlock, QuestionInput
 from assistant.store.conversations import ConversationStore
 from tests.conftest import ScriptedModel
-from tests.face.test_tui import app_factory, ask, wait_until  # noqa: F401 - shared helpers and fixture
+from tests.face.test_tui import app_factory, ask, open_browser, wait_until  # noqa: F401 - shared helpers and fixture
 
 ANSWER = "Vary-toy can achieve 65.6% ANLS on DocVQA [1]."
 
@@ -106,3 +107,44 @@ async def test_questions_are_recalled_across_runs_and_the_chat_scrolls_from_the_
         await pilot.press("ctrl+end")
         await pilot.pause()
         assert chat.scroll_y == chat.max_scroll_y and again.focused is box
+
+
+async def test_tab_goes_to_the_latest_answers_sources_then_the_chat_log(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, "What does Vary-toy reach on DocVQA?")
+        latest = await ask(app, pilot, "And what ANLS does Vary-toy reach?")
+        box = app.query_one("#question", QuestionInput)
+        assert app.focused is box
+        await pilot.press("tab")
+        assert app.focused is latest.query_one(".sources", OptionList)  # the newest answer's, not the oldest
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        app.set_focus(latest.query_one(".sources", OptionList))
+        await pilot.press("tab")
+        assert app.focused is app.query_one("#chat", VerticalScroll)
+        await pilot.press("tab")
+        assert app.focused is box
+        await pilot.press("shift+tab")
+        assert app.focused is app.query_one("#chat", VerticalScroll)
+
+
+async def test_closing_a_paper_opened_from_the_browser_goes_back_to_the_browser_and_its_filter(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_browser(app, pilot)
+        browser = app.screen
+        await pilot.press(*"reversal curse")
+        await pilot.press("enter")  # to the table
+        await pilot.press("enter")  # open the first paper
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is browser)
+        assert browser.query_one("#filter", Input).value == "reversal curse"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("a")  # ask about it: back to the chat, asking about that paper
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert app.scope is not None and len(app.screen_stack) == 1

@@ -266,6 +266,8 @@ async def test_reading_a_paper_while_an_answer_is_written_lets_it_finish(app_fac
         await pilot.press("enter", "enter")  # from the filter to the table, then open the first paper
         await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
         await wait_until(pilot, lambda: block.finished, 30)  # finished behind the paper view
+        await pilot.press("escape")  # back to the browser
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.focused is app.query_one("#question"))
         assert block.result is not None and len(app.history) == 1

@@ -21,7 +21,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.css.query import QueryType
+from textual.widget import Widget
+from textual.widgets import Footer, OptionList, ProgressBar, Static
 
 from assistant.core import cite, wording
 from assistant.core.errors import AssistantError, user_error
@@ -41,7 +43,7 @@ CHAT_ACTIONS = {"new_chat", "browse", "conversations", "export", "regenerate", "
 NOTES = """\
 ## Elsewhere
 
-- `enter` in the question box asks; `tab` moves between the question, answers and source lists.
+- `enter` in the question box asks, `ctrl+j` starts a new line; `tab` goes from the question box to the latest answer's sources, then to the chat log (arrows and page keys scroll it), then back; `shift+tab` the other way.
 - `enter` on a source opens the paper with the cited sentences highlighted; clicking a citation such as **[1]** does the same.
 - `ctrl+p` opens the command palette.
 - Sentences that failed verification are listed, struck through, under "Removed by verification", each with its reason.
@@ -57,7 +59,31 @@ class Tell(Message):
 
 
 class ChatScreen(Screen[None]):
-    """The chat itself; whenever a screen on top of it closes, typing goes to the question box."""
+    """The chat itself; whenever a screen on top of it closes, typing goes to the question box.
+
+    Tab goes where the eye goes after an answer: from the question box to the latest answer's
+    sources, then to the chat log (to scroll it), then back; shift+tab the other way."""
+
+    def _tab_stops(self) -> list[Widget]:
+        box = self.query_one("#question", QuestionInput)
+        blocks = [b for b in self.query(AnswerBlock) if b.query_one(".sources", OptionList).display]
+        stops: list[Widget] = [box] if not box.disabled else []
+        if blocks:
+            stops.append(blocks[-1].query_one(".sources", OptionList))
+        return [*stops, self.query_one("#chat", VerticalScroll)]
+
+    def _step(self, step: int) -> Widget | None:
+        stops = self._tab_stops()
+        here = stops.index(self.focused) if self.focused in stops else (-1 if step > 0 else 0)
+        target = stops[(here + step) % len(stops)]
+        self.set_focus(target)
+        return target
+
+    def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        return self._step(1)
+
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        return self._step(-1)
 
     def on_screen_resume(self) -> None:
         box = self.query_one("#question", QuestionInput)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import App
+from textual.screen import Screen
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -50,13 +51,17 @@ class Navigation(App[None]):
         if source is not None:
             self.open_paper(source["id"], cited_sentences(event.result, event.number))
 
-    def open_paper(self, paper_id: str, highlight: list[str] | None = None) -> None:
+    def open_paper(self, paper_id: str, highlight: list[str] | None = None, over: Screen[None] | None = None) -> None:
+        """Show a paper; closing it goes back to where it was opened (`over`: the browser, its
+        filter kept), summarising or asking about it goes back to the chat."""
         paper = self.session.paper(paper_id) if self.session else None
         if paper is None:
             self.notify("That paper is no longer in the collection.", severity="warning")
             return
 
         def chosen(action: str | None) -> None:
+            if action is not None and over is not None and over.is_current:
+                over.dismiss(None)
             if action == "summarise" and self.can_ask():
                 title = f"Summarise: {paper.title}"
                 self.start_job(title, "paper", lambda s, on_stage: s.summarise_paper(paper.id, on_stage), label="Summary")
@@ -79,11 +84,8 @@ class Navigation(App[None]):
             self.notify("Still getting ready; the papers will be here in a moment.", severity="warning")
             return
 
-        def chosen(paper_id: str | None) -> None:
-            if paper_id:
-                self.open_paper(paper_id)
-
-        self.push_screen(BrowserScreen(self.session.papers()), chosen)
+        browser = BrowserScreen(self.session.papers(), lambda paper_id: self.open_paper(paper_id, over=browser))
+        self.push_screen(browser)
 
     # -- conversations ----------------------------------------------------------------------------
     def action_new_chat(self) -> None:

@@ -108,8 +108,9 @@ class PaperScreen(ModalScreen[str | None]):
         self.dismiss(None if event.button.id == "close" else event.button.id)
 
 
-class BrowserScreen(Screen[str | None]):
-    """Every paper in a table; type to filter by title, sort by date; enter opens one."""
+class BrowserScreen(Screen[None]):
+    """Every paper in a table; type to filter by title, sort by date; enter opens one over the
+    browser, so that closing the paper comes back here with the filter as it was."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back to chat", tooltip="back to the chat"),
@@ -118,9 +119,10 @@ class BrowserScreen(Screen[str | None]):
     ]
     FIXED_COLUMNS = (("Date", "date", 10), ("Authors", "authors", 7), ("Upvotes", "upvotes", 7))
 
-    def __init__(self, papers: list[Paper]) -> None:
+    def __init__(self, papers: list[Paper], open_paper: Callable[[str], None]) -> None:
         super().__init__()
         self.papers = papers
+        self.open_paper = open_paper
         self.newest_first = True
 
     def compose(self) -> ComposeResult:
@@ -175,7 +177,8 @@ class BrowserScreen(Screen[str | None]):
         self.refill(self.query_one(Input).value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(event.row_key.value)
+        if event.row_key.value:
+            self.open_paper(event.row_key.value)
 
 
 class RenameScreen(ModalScreen[str | None]):
