@@ -80,11 +80,21 @@ def heading(result: Mapping[str, Any]) -> str | None:
 
 
 def section_body(section: Mapping[str, Any], claim: Callable[[Mapping[str, Any]], str]) -> str:
-    """A section's sentences, each rendered by `claim`: one per line as bullets, or as prose."""
-    rendered = [claim(sentence) for sentence in section["sentences"]]
+    """A section's sentences, each rendered by `claim`: one per line as bullets, or as prose.
+    In prose, a quoted sentence starts a paragraph when it cites another paper than the sentence
+    before it: quotations of several papers run together read as one paper's text."""
+    sentences = list(section["sentences"])
+    rendered = [claim(sentence) for sentence in sentences]
     if section.get("bullets"):
         return "\n".join(f"- {line}" for line in rendered)
-    return " ".join(rendered)
+    text = ""
+    for index, (sentence, line) in enumerate(zip(sentences, rendered)):
+        if index:
+            before = sentences[index - 1]
+            quoted = "evidence" in (sentence.get("origin"), before.get("origin"))
+            text += "\n\n" if quoted and sentence.get("citations") != before.get("citations") else " "
+        text += line
+    return text
 
 
 def drop_reason(dropped: Mapping[str, Any]) -> str:
@@ -174,7 +184,8 @@ def conversation_markdown(title: str, turns: Iterable[tuple[str, Mapping[str, An
     """A conversation as a Markdown document: each (question, result, complete) turn's verified
     answer, its sources, and the sentences verification removed with the reason for each."""
     parts = [f"# {title}"]
-    for question, result, complete in turns:
-        parts.append(f"## {question}")
+    for number, (question, result, complete) in enumerate(turns):
+        if number or question != title:  # a conversation is named after its first question
+            parts.append(f"## {question}")
         parts.append(render(result, EXPORT) if complete else f"*{UNFINISHED}*")
     return "\n\n".join(p for p in parts if p).rstrip() + "\n"

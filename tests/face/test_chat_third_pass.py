@@ -148,3 +148,67 @@ async def test_closing_a_paper_opened_from_the_browser_goes_back_to_the_browser_
         await pilot.press("a")  # ask about it: back to the chat, asking about that paper
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
         assert app.scope is not None and len(app.screen_stack) == 1
+
+
+QUOTED_RESULT = {
+    "status": "answered", "kind": "answer", "query": "q", "extractive": True,
+    "sections": [{"heading": None, "bullets": False, "sentences": [
+        {"text": "Vary-toy reaches 65.6% ANLS on DocVQA.", "citations": [1], "origin": "evidence"},
+        {"text": "It is small.", "citations": [1], "origin": "evidence"},
+        {"text": "Reversal curse models fail on B is A.", "citations": [2], "origin": "evidence"},
+    ]}],
+    "sources": [], "dropped": [{"text": "(C) 2019-04-30T08:56:57Z+SJA.com/RewrittenBy" + "x" * 400, "reason": "cites no source"},
+                               {"text": "A second junk sentence.", "reason": "not supported"}],
+}
+
+
+async def test_answers_read_well_quotes_by_paper_removed_collapsed_drafts_marked(app_factory) -> None:
+    from assistant.face.tui.widgets import DRAFT_LABEL
+    from textual.widgets import Collapsible, Markdown
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        block = AnswerBlock("q")
+        await app.query_one("#chat").mount(block)
+        label = block.query_one(".draft-label", Static)
+        assert label.display and DRAFT_LABEL in str(label.render())  # a draft says it is one
+        await block.show_result(QUOTED_RESULT)
+        text = block.query_one(".answer", Markdown).source
+        assert "It is small. [\\[1\\]](cite:1)\n\nReversal" in text  # a paragraph per cited paper
+        assert "DocVQA. [\\[1\\]](cite:1) It is small." in text  # one paper's quotes stay together
+        assert "Removed" not in text and not label.display
+        removed = block.query_one(".removed", Collapsible)
+        assert removed.display and removed.collapsed and "(2)" in removed.title
+        listed = block.query_one(".removed-list", Markdown).source
+        assert "x" * 300 not in listed and "…" in listed  # debris shortened
+
+
+async def test_a_cancelled_answer_leaves_no_unverified_text(app_factory) -> None:
+    from tests.face.test_tui import SlowModel, start_slow_answer
+    from textual.widgets import Markdown
+    app = app_factory(SlowModel("uses scratchpad motion capture to reach 65.6% ANLS [1]. " * 5))
+    async with app.run_test(size=(100, 30)) as pilot:
+        block = await start_slow_answer(app, pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: block.finished, 10)
+        text = block.query_one(".answer", Markdown).source
+        assert "Cancelled" in text and "scratchpad" not in text and "unverified draft was removed" in text
+
+
+async def test_a_summary_is_named_once_and_a_copied_answer_names_its_question_once(app_factory) -> None:
+    from assistant.core import wording
+    from assistant.face.tui.render import result_markdown
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        block = AnswerBlock("Summarise: Small Language Model Meets with Reinforced Vision Vocabulary", label="Summary")
+        await app.query_one("#chat").mount(block)
+        header = str(block.query_one(".question", Static).render())
+        assert header == "Summary: Small Language Model Meets with Reinforced Vision Vocabulary"
+        summary = {**QUOTED_RESULT, "kind": "paper", "query": "Small Language Model Meets with Reinforced Vision Vocabulary"}
+        assert "Summary of" not in result_markdown(summary)
+    copied = wording.conversation_markdown("What is X?", [("What is X?", QUOTED_RESULT, True)])
+    assert copied.count("What is X?") == 1
+    exported = wording.conversation_markdown("What is X?", [("What is X?", QUOTED_RESULT, True),
+                                                            ("And Y?", QUOTED_RESULT, True)])
+    assert exported.count("What is X?") == 1 and "## And Y?" in exported

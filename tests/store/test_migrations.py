@@ -44,9 +44,10 @@ def test_conversations_from_before_versioning_are_upgraded_with_their_turns(tmp_
     assert [(t.kind, t.complete) for t in store.turns(1)] == [("answer", True), ("paper", True)]
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     reopened = ConversationStore(path)  # upgrading twice changes nothing
     assert len(reopened.turns(1)) == 2
+    assert [c.id for c in reopened.list("ANLS")] == [1]  # the turns saved before are searchable
     reopened.close()
 
 

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.css.query import QueryType
 from textual.widget import Widget
-from textual.widgets import Footer, OptionList, ProgressBar, Static
+from textual.widgets import Collapsible, Footer, OptionList, ProgressBar, Static
 
 from assistant.core import cite, wording
 from assistant.core.errors import AssistantError, user_error
@@ -46,7 +46,8 @@ NOTES = """\
 - `enter` in the question box asks, `ctrl+j` starts a new line; `tab` goes from the question box to the latest answer's sources, then to the chat log (arrows and page keys scroll it), then back; `shift+tab` the other way.
 - `enter` on a source opens the paper with the cited sentences highlighted; clicking a citation such as **[1]** does the same.
 - `ctrl+p` opens the command palette.
-- Sentences that failed verification are listed, struck through, under "Removed by verification", each with its reason.
+- An answer is drawn as a marked draft while the model writes; verification then replaces it. A cancelled answer's draft is removed.
+- Sentences that failed verification are listed, struck through, each with its reason, under "Removed by verification (n)", collapsed: `enter` on it (`tab` reaches the latest one) or a click opens it.
 """
 
 
@@ -62,14 +63,19 @@ class ChatScreen(Screen[None]):
     """The chat itself; whenever a screen on top of it closes, typing goes to the question box.
 
     Tab goes where the eye goes after an answer: from the question box to the latest answer's
-    sources, then to the chat log (to scroll it), then back; shift+tab the other way."""
+    sources (and its removed sentences, when it has any), then to the chat log (to scroll it),
+    then back; shift+tab the other way."""
 
     def _tab_stops(self) -> list[Widget]:
         box = self.query_one("#question", QuestionInput)
-        blocks = [b for b in self.query(AnswerBlock) if b.query_one(".sources", OptionList).display]
         stops: list[Widget] = [box] if not box.disabled else []
-        if blocks:
-            stops.append(blocks[-1].query_one(".sources", OptionList))
+        finished = [b for b in self.query(AnswerBlock) if b.result is not None]
+        if finished:
+            latest = finished[-1]
+            sources = latest.query_one(".sources", OptionList)
+            removed = latest.query_one(".removed", Collapsible)
+            stops += [sources] if sources.display else []
+            stops += [removed.query_one("CollapsibleTitle")] if removed.display else []
         return [*stops, self.query_one("#chat", VerticalScroll)]
 
     def _step(self, step: int) -> Widget | None:

@@ -16,24 +16,30 @@ def _refusal(result: dict[str, Any]) -> str:
     return "\n".join([f"**{wording.not_covered(result)}**", "", *wording.closest_lines(result)])
 
 
-def _dropped(dropped: list[Any]) -> str:
-    removed = "\n".join(f"> - ⚠ ~~{d['text']}~~ — {wording.drop_reason(d)}" for d in dropped)
-    return f"> **{wording.REMOVED} ({len(dropped)})**\n>\n{removed}"
+# What a removed sentence may show of itself: the model sometimes writes a long run of debris.
+DROPPED_CHARS = 240
 
 
-# The sources are not drawn here: the chat lists them under the answer, each one clickable.
+def dropped_markdown(dropped: list[Any]) -> str:
+    """What verification removed, one struck-through sentence a line with its reason."""
+    def shown(text: str) -> str:
+        return text if len(text) <= DROPPED_CHARS else text[:DROPPED_CHARS].rstrip() + "…"
+
+    return "\n".join(f"- ⚠ ~~{shown(d['text'])}~~ — {wording.drop_reason(d)}" for d in dropped)
+
+
+# Not drawn here: the title (the block's header names the paper), the sources (listed under the
+# answer, each one clickable) and what verification removed (a collapsed list under the answer).
 CHAT = wording.Style(
     claim=lambda claim: f"{claim['text']} {cite(claim['citations'])}",
     section=lambda head, body: f"**{head}**\n\n{body}" if head else body,
     refusal=_refusal,
-    title=lambda title: f"**{title}**",
     quoted=lambda note: f"*{note}*",
-    dropped=_dropped,
 )
 
 
 def result_markdown(result: dict[str, Any]) -> str:
-    """The verified answer with clickable citations, then what verification removed."""
+    """The verified answer with clickable citations."""
     return wording.render(result, CHAT)
 
 

@@ -12,11 +12,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Markdown, OptionList, Static, TextArea
+from textual.widgets import Collapsible, Markdown, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from assistant.core.wording import plural
-from assistant.face.tui.render import result_markdown, source_label
+from assistant.core.wording import REMOVED, plural
+from assistant.face.tui.render import dropped_markdown, result_markdown, source_label
 
 
 class SourceChosen(Message):
@@ -141,9 +141,13 @@ class QuestionInput(TextArea):
         self.action_scroll_chat("end") if not self.text else self.action_cursor_line_end()
 
 
+DRAFT_LABEL = "Draft: the model is writing; verification replaces it with what the sources support."
+
+
 class AnswerBlock(Vertical):
-    """A question, its answer (streamed, then replaced by the verified version) and sources.
-    `finished` turns true once the final state (answer and sources, or "cancelled") is drawn."""
+    """A question, its answer (streamed as a marked draft, then replaced by the verified
+    version), its sources and, collapsed under a count, what verification removed. `finished`
+    turns true once the final state (answer and sources, or "cancelled") is drawn."""
 
     def __init__(self, question: str, *, label: str = "You") -> None:
         super().__init__(classes="answer-block")
@@ -153,12 +157,18 @@ class AnswerBlock(Vertical):
         self.finished = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble((f"{self.label}: ", "bold"), self.question), classes="question")
+        # a summary's question is saved as "Summarise: <title>"; its header says "Summary: <title>"
+        shown = self.question.removeprefix("Summarise: ") if self.label != "You" else self.question
+        yield Static(Text.assemble((f"{self.label}: ", "bold"), shown), classes="question")
+        yield Static(Text(DRAFT_LABEL), classes="draft-label")
         yield Markdown("", classes="answer")
         yield OptionList(classes="sources")
+        with Collapsible(title="", collapsed=True, classes="removed"):
+            yield Markdown("", classes="removed-list")
 
     def on_mount(self) -> None:
         self.query_one(".sources", OptionList).display = False
+        self.query_one(".removed", Collapsible).display = False
         self.query_one(".answer", Markdown).add_class("draft")
 
     async def on_draft(self, message: Draft) -> None:
@@ -171,9 +181,16 @@ class AnswerBlock(Vertical):
     async def show_result(self, result: dict[str, Any]) -> None:
         """Replace the draft with the verified answer and list the cited sources."""
         self.result = result
+        self.query_one(".draft-label").display = False
         answer = self.query_one(".answer", Markdown)
         answer.remove_class("draft")
         await answer.update(result_markdown(result))
+        dropped = list(result.get("dropped") or [])
+        if dropped:
+            removed = self.query_one(".removed", Collapsible)
+            removed.title = f"{REMOVED} ({len(dropped)}): enter or click to show"
+            await self.query_one(".removed-list", Markdown).update(dropped_markdown(dropped))
+            removed.display = True
         sources = self.query_one(".sources", OptionList)
         sources.clear_options()
         # Text, not a string: titles come from web pages and a string would be read as markup
@@ -184,14 +201,17 @@ class AnswerBlock(Vertical):
         self.finished = True
 
     async def show_stopped(self, why: str) -> None:
-        """Mark the answer as not finished ("Cancelled.", or the error), wherever the block is now;
-        a block already removed from the screen (new chat) is left alone."""
+        """Mark the answer as not finished ("Cancelled.", or the error), wherever the block is now:
+        the unverified draft goes, so that no uncited text stays in the chat. A block already
+        removed from the screen (new chat) is left alone."""
         if self.finished or not self.is_attached:
             return
         self.finished = True
+        self.query_one(".draft-label").display = False
         answer = self.query_one(".answer", Markdown)
         answer.remove_class("draft")
-        await answer.append(f"\n\n*{why}*")
+        drafted = bool(answer.source.strip())
+        await answer.update(f"*{why}*" + (" *The unverified draft was removed.*" if drafted else ""))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
