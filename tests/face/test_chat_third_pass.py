@@ -3,8 +3,10 @@ the eye, input like an editor's, conversations that can be found, answers that r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from rich.text import Text
 from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Input, OptionList, Static
@@ -212,3 +214,75 @@ async def test_a_summary_is_named_once_and_a_copied_answer_names_its_question_on
     exported = wording.conversation_markdown("What is X?", [("What is X?", QUOTED_RESULT, True),
                                                             ("And Y?", QUOTED_RESULT, True)])
     assert exported.count("What is X?") == 1 and "## And Y?" in exported
+
+
+def notices(app) -> list[str]:  # noqa: ANN001
+    return [n.message for n in app._notifications]
+
+
+async def test_exports_are_named_after_the_conversation_and_the_toast_keeps_names_whole(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(app, pilot, "What ANLS score does Vary-toy reach on DocVQA?")
+        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # a second export never overwrites the first
+        folder = app.settings.data_dir / "exports"
+        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+        assert names == ["what-anls-score-does-vary-toy-reach-on-docvqa-2.md",
+                         "what-anls-score-does-vary-toy-reach-on-docvqa.md"]
+        message = notices(app)[-1]
+        assert "what-anls-score-does-vary-toy-reach-on-docvqa-2.md" in message.split("\n")  # a line of its own
+        await pilot.pause()
+        status = app.query_one("StatusBar").region
+        for toast in app.screen.query("Toast"):
+            assert not toast.region.overlaps(status)  # the status line stays readable
+
+
+async def test_the_browser_shortens_titles_with_an_ellipsis_and_sorts_by_a_clicked_header(app_factory) -> None:
+    from textual.widgets import DataTable
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_browser(app, pilot)
+        table = app.screen.query_one(DataTable)
+        share = sum(p.upvotes is not None for p in app.screen.papers) / len(app.screen.papers)
+        assert ("upvotes" in [str(c.value) for c in table.columns]) == (share >= 0.25)
+        title_of = {p.id: p.title for p in app.screen.papers}
+        shown = {row.key.value: table.get_row(row.key)[0].plain for row in table.ordered_rows}
+        long = [pid for pid in shown if len(title_of[pid]) > app.screen.title_width]
+        assert long and all(shown[pid].endswith("…") for pid in long)
+        column = list(table.columns)[0]  # the title column
+        table.post_message(DataTable.HeaderSelected(table, column, 0, Text("Title")))
+        await pilot.pause()
+        first = [table.get_row_at(i)[0].plain.casefold() for i in range(5)]
+        assert first == sorted(first) and "A–Z first" in str(app.screen.query_one("#count", Static).render())
+
+
+async def test_asking_about_one_paper_shows_it_whole_and_the_paper_view_links_to_it(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        paper = max(app.session.papers(), key=lambda p: len(p.title))
+        app.push_screen(PaperScreen(replace(paper, url="https://arxiv.org/abs/2401.12503")))
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen) and bool(app.screen.query(".paper-link")))
+        assert "link: https://arxiv.org/abs/2401.12503" in [str(s.render()) for s in app.screen.query(".paper-link")]
+        await pilot.press("escape")
+        app.open_paper(paper.id)
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperScreen))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await pilot.pause()
+        scope = app.query_one("#scope", Static)
+        assert scope.region.height * scope.region.width >= len(f"Asking about: {paper.title}")  # not cut off
+        assert paper.title in app.query_one("#question", QuestionInput).placeholder
+        await pilot.press("ctrl+x")
+        assert "your papers" in app.query_one("#question", QuestionInput).placeholder
+
+
+async def test_regenerating_says_that_it_is_working(app_factory) -> None:
+    from tests.face.test_tui import SlowModel
+    app = app_factory(SlowModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(app, pilot, "What does Vary-toy reach on DocVQA?")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert any("again" in n for n in notices(app))

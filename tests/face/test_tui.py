@@ -346,9 +346,9 @@ async def test_browser_ctrl_d_flips_the_order_from_the_filter(app_factory) -> No
         screen = app.screen
         await pilot.press(*"diffusion")
         await pilot.press("home")
-        assert screen.newest_first
+        assert screen.descending and screen.sort_key == "date"
         await pilot.press("ctrl+d")
-        assert not screen.newest_first and screen.query_one(Input).value == "diffusion"
+        assert not screen.descending and screen.query_one(Input).value == "diffusion"
 
 
 async def test_summary_is_saved_in_the_conversation_and_regenerate_replaces_the_answer(app_factory) -> None:

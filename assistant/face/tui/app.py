@@ -33,7 +33,7 @@ from assistant.face.tui.commands import AssistantCommands
 from assistant.face.tui.jobs import AppClosed, Job, ProgressAdapter
 from assistant.face.tui.navigation import Navigation
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
-from assistant.face.tui.widgets import AnswerBlock, Draft, QuestionInput, StatusBar
+from assistant.face.tui.widgets import QUESTION_PLACEHOLDER, AnswerBlock, Draft, QuestionInput, StatusBar
 from assistant.session import ChatModel, ModelError, Result, Session, Stage, StageListener, Store, Stream, Turn
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
@@ -144,8 +144,7 @@ class AssistantApp(Navigation):
         yield Static("", id="error")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="scope")
-        yield QuestionInput(self.conversations.questions(), id="question",
-                            placeholder="Ask about your papers…   (enter asks, ctrl+j: new line, F1: keys)")
+        yield QuestionInput(self.conversations.questions(), id="question", placeholder=QUESTION_PLACEHOLDER)
         yield StatusBar(id="status")
         yield Footer()
 
@@ -428,8 +427,10 @@ class AssistantApp(Navigation):
                 self.notify(f"The earlier answer stays saved: {exc}", severity="warning")
         self.retries += 1
         only, history, retry = self.scope, list(self.history), self.retries
-        self.start_job(last.question, "answer",
-                       lambda s, on_stage: s.ask(last.question, history, only=only, retry=retry, on_stage=on_stage))
+        if self.start_job(last.question, "answer",
+                          lambda s, on_stage: s.ask(last.question, history, only=only, retry=retry, on_stage=on_stage)):
+            self.query_one(StatusBar).activity = "writing the last answer again…"
+            self.notify("Writing the last answer again, with another sample.")
 
     def action_copy_answer(self) -> None:
         """The last answer, with its numbered sources, as Markdown on the clipboard."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import App
@@ -19,7 +20,7 @@ from assistant.core import cite
 from assistant.core.settings import Settings
 from assistant.face.tui.render import cited_sentences
 from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, PaperScreen
-from assistant.face.tui.widgets import AnswerBlock, QuestionInput, SourceChosen
+from assistant.face.tui.widgets import QUESTION_PLACEHOLDER, AnswerBlock, QuestionInput, SourceChosen
 from assistant.session import UNFINISHED, ConversationStore, Result, Session, StageListener, Stream, Turn
 
 
@@ -68,8 +69,11 @@ class Navigation(App[None]):
             elif action == "ask":
                 self.scope = {paper.id}
                 scope = self.query_one("#scope", Static)
-                scope.update(Text(f"ctrl+x: whole collection · Asking about: {paper.title}"))
+                scope.update(Text(f"Asking about: {paper.title}  ·  ctrl+x: the whole collection"))
                 scope.display = True
+                box = self.query_one("#question", QuestionInput)
+                if not box.disabled:
+                    box.placeholder = f"Ask about “{paper.title}”…   (ctrl+x: the whole collection)"
                 self.refresh_bindings()
 
         self.push_screen(PaperScreen(paper, highlight), chosen)
@@ -77,6 +81,9 @@ class Navigation(App[None]):
     def action_clear_scope(self) -> None:
         self.scope = None
         self.query_one("#scope").display = False
+        box = self.query_one("#question", QuestionInput)
+        if not box.disabled:
+            box.placeholder = QUESTION_PLACEHOLDER
         self.refresh_bindings()
 
     def action_browse(self) -> None:
@@ -131,19 +138,32 @@ class Navigation(App[None]):
             self.notify("Nothing to export yet: ask a question first.", severity="warning")
             return
         title = self.conversations.title(self.conversation)
-        slug = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:50] or "conversation"
+        slug = re.sub(r"[^a-z0-9]+", "-", title.casefold())[:50].strip("-") or "conversation"
         folder = self.settings.data_dir / "exports"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{slug}-{self.conversation}.md"
+        # a new file each time, never over an earlier export: slug.md, then slug-2.md, …
+        path = next(folder / f"{slug}{'' if n == 1 else f'-{n}'}.md" for n in range(1, 10_000)
+                    if not (folder / f"{slug}{'' if n == 1 else f'-{n}'}.md").exists()
+                    and not (folder / f"{slug}{'' if n == 1 else f'-{n}'}.bib").exists())
         path.write_text(self.conversations.markdown(self.conversation), encoding="utf-8")
         cited: dict[str, dict] = {}  # every paper the conversation's answers cite, once, first cited first
         for turn in self.conversations.turns(self.conversation):
             for source in turn.result.get("sources") or []:
                 cited.setdefault(str(source.get("id") or source.get("title")), source)
+        # file names on lines of their own: a toast wraps a long path wherever it runs out of room
+        where = f"in {_home_relative(folder)}"
         if not cited:
-            self.notify(f"Saved to {path}", title="Exported", timeout=10)
+            self.notify(f"{path.name}\n{where}", title="Exported", timeout=10)
             return
         references = path.with_suffix(".bib")
         references.write_text(cite.bibtex(list(cited.values())), encoding="utf-8")
-        self.notify(f"Saved to {path}, and its {len(cited)} cited papers as BibTeX to {references.name}",
-                    title="Exported", timeout=10)
+        self.notify(f"{path.name}\n{references.name} ({len(cited)} cited papers)\n{where}", title="Exported",
+                    timeout=10)
+
+
+def _home_relative(folder: Path) -> str:
+    """A folder as a user would type it: under the home folder, with ~."""
+    try:
+        return f"~/{folder.resolve().relative_to(Path.home().resolve())}"
+    except ValueError:
+        return str(folder)

@@ -93,6 +93,8 @@ class PaperScreen(ModalScreen[str | None]):
         with VerticalScroll(id="paper"):
             yield Static(Text(p.title, style="bold"), id="paper-title")
             yield Static(Text(meta), id="paper-meta")
+            if p.url:
+                yield Static(Text(f"link: {p.url}"), classes="paper-link")
             for link in p.links:
                 yield Static(Text(f"{link['kind']}: {link['url']}"), classes="paper-link")
             if p.aliases:
@@ -109,21 +111,30 @@ class PaperScreen(ModalScreen[str | None]):
 
 
 class BrowserScreen(Screen[None]):
-    """Every paper in a table; type to filter by title, sort by date; enter opens one over the
-    browser, so that closing the paper comes back here with the filter as it was."""
+    """Every paper in a table; type to filter by title; sort by date (ctrl+d) or by clicking a
+    column's header; enter opens one over the browser, so that closing the paper comes back
+    here with the filter as it was."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back to chat", tooltip="back to the chat"),
         # priority: the filter box would take ctrl+d as "delete right"
-        Binding("ctrl+d", "sort_date", "Sort by date", priority=True, tooltip="newest or oldest first"),
+        Binding("ctrl+d", "sort_date", "Sort by date", priority=True,
+                tooltip="newest or oldest first (a click on a column's header sorts by it)"),
     ]
-    FIXED_COLUMNS = (("Date", "date", 10), ("Authors", "authors", 7), ("Upvotes", "upvotes", 7))
+    # Upvotes (Hugging Face pages) get a column only where enough papers have them to compare.
+    UPVOTED_SHARE = 0.25
 
     def __init__(self, papers: list[Paper], open_paper: Callable[[str], None]) -> None:
         super().__init__()
         self.papers = papers
         self.open_paper = open_paper
-        self.newest_first = True
+        self.sort_key = "date"
+        self.descending = True
+        upvoted = sum(p.upvotes is not None for p in papers)
+        self.fixed: tuple[tuple[str, str, int], ...] = (("Date", "date", 10), ("Authors", "authors", 7))
+        if papers and upvoted >= self.UPVOTED_SHARE * len(papers):
+            self.fixed += (("Upvotes", "upvotes", 7),)
+        self.title_width = 20
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter papers by title…", id="filter")
@@ -143,28 +154,40 @@ class BrowserScreen(Screen[None]):
         and the scroll bar and borders take 6), so no column is cut at 80 columns or wasted at 160."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        fixed = sum(w + 2 for _, _, w in self.FIXED_COLUMNS)
-        table.add_column("Title", key="title", width=max(20, width - fixed - 6))
-        for label, key, column_width in self.FIXED_COLUMNS:
+        fixed = sum(w + 2 for _, _, w in self.fixed)
+        self.title_width = max(20, width - fixed - 6)
+        table.add_column("Title", key="title", width=self.title_width)
+        for label, key, column_width in self.fixed:
             table.add_column(label, key=key, width=column_width)
         self.refill(self.query_one(Input).value)
 
     def visible(self, text: str) -> list[Paper]:
+        """The papers whose title has every word typed, in the order chosen; papers without the
+        value sorted on come last either way."""
         words = text.casefold().split()
         shown = [p for p in self.papers if all(w in p.title.casefold() for w in words)]
-        dated = sorted((p for p in shown if p.date), key=lambda p: p.date or "", reverse=self.newest_first)
-        return dated + [p for p in shown if not p.date]
+        value = {"date": lambda p: p.date, "title": lambda p: p.title.casefold(),
+                 "authors": lambda p: p.authors, "upvotes": lambda p: p.upvotes}[self.sort_key]
+        known = sorted((p for p in shown if value(p) is not None), key=value,  # type: ignore[arg-type, return-value]
+                       reverse=self.descending)
+        return known + [p for p in shown if value(p) is None]
 
     def refill(self, text: str) -> None:
         table = self.query_one(DataTable)
         table.clear()
         rows = self.visible(text)
+        upvotes = any(key == "upvotes" for _, key, _ in self.fixed)
         for p in rows:
             # Text cells: a plain string would be read as markup, and titles come from web pages
-            table.add_row(Text(p.title), Text(p.date or p.date_raw or ""), "" if p.authors is None else str(p.authors),
-                          "" if p.upvotes is None else str(p.upvotes), key=p.id)
-        self.query_one("#count", Static).update(f"{len(rows)} of {len(self.papers)} papers · "
-                                                f"{'newest' if self.newest_first else 'oldest'} first")
+            title = Text(p.title)
+            title.truncate(self.title_width, overflow="ellipsis")
+            cells: list[object] = [title, Text(p.date or p.date_raw or ""), "" if p.authors is None else str(p.authors)]
+            if upvotes:
+                cells.append("" if p.upvotes is None else str(p.upvotes))
+            table.add_row(*cells, key=p.id)
+        order = {"date": ("newest", "oldest"), "title": ("Z–A", "A–Z"), "authors": ("most authors", "fewest authors"),
+                 "upvotes": ("most upvoted", "least upvoted")}[self.sort_key][0 if self.descending else 1]
+        self.query_one("#count", Static).update(f"{len(rows)} of {len(self.papers)} papers · {order} first")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refill(event.value)
@@ -173,7 +196,15 @@ class BrowserScreen(Screen[None]):
         self.query_one(DataTable).focus()
 
     def action_sort_date(self) -> None:
-        self.newest_first = not self.newest_first
+        self.descending = not self.descending if self.sort_key == "date" else True
+        self.sort_key = "date"
+        self.refill(self.query_one(Input).value)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by that column; a second click turns the order round."""
+        key = str(event.column_key.value)
+        self.descending = not self.descending if key == self.sort_key else key != "title"
+        self.sort_key = key
         self.refill(self.query_one(Input).value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

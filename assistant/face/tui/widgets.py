@@ -38,6 +38,9 @@ class Draft(Message):
         self.reset = reset
 
 
+QUESTION_PLACEHOLDER = "Ask about your papers…   (enter asks, ctrl+j: new line, F1: keys)"
+
+
 class QuestionInput(TextArea):
     """The question box, an editor for questions of any length: enter asks; ctrl+j (or
     shift+enter where the terminal tells it apart) starts a new line, and pasted
