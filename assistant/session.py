@@ -150,6 +150,25 @@ class Session:
         name = inert(self.model.name)  # a server's word, or a file's name: shown on the terminal
         return f"{name} on {urlsplit(self.settings.llm_url).netloc}" if self.settings.llm_url else name
 
+    def sources(self) -> list[dict[str, object]]:
+        """The files the collection was built from, with their layout, papers and time read."""
+        return self.store.catalog.pages()
+
+    def model_folder(self) -> Path:
+        """Where to look for other GGUF files: the folder of the model file in use."""
+        return resolve_model_path(self.settings.model).parent
+
+    def use_model(self, path: str) -> str:
+        """Answer with another GGUF file from now on: it is checked and loaded first, so a file
+        that cannot be used leaves the model in use as it was (ModelError says why). Returns
+        the new model's name."""
+        settings = replace(self.settings, model=str(Path(path).expanduser()), llm_url=None)
+        model = load_model(settings.model, n_ctx=settings.ctx, n_threads=settings.threads or None,
+                           n_gpu_layers=settings.gpu_layers)
+        model.count_tokens("warm up")
+        self.settings, self._model = settings, model
+        return inert(model.name)
+
     def _calibration(self) -> tuple[Tuning, Calibration | None]:
         if self._calibrated is None or (self._calibrated[1] is not None and self._calibrated[1].stale(self.store)):
             self._calibrated = calibrated(self.store, self.tuning)

@@ -286,3 +286,57 @@ async def test_regenerating_says_that_it_is_working(app_factory) -> None:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert any("again" in n for n in notices(app))
+
+
+async def test_any_answer_can_be_copied_asked_again_or_edited(app_factory) -> None:
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = await ask(app, pilot, "What ANLS score does Vary-toy reach on DocVQA?")
+        await ask(app, pilot, "What does Vary-toy reach on ChartQA?")
+        await pilot.press("ctrl+up", "ctrl+up")  # the latest answer, then the one before
+        assert first.query_one(".sources", OptionList) is app.focused
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("ctrl+y")
+        assert copied and copied[-1].startswith("# What ANLS score") and "reach on ChartQA" not in copied[-1]
+        await pilot.press("ctrl+e")
+        box = app.query_one("#question", QuestionInput)
+        assert box.text == "What ANLS score does Vary-toy reach on DocVQA?" and app.focused is box
+        box.value = ""
+        await pilot.press("ctrl+up", "ctrl+up", "ctrl+r")  # an earlier answer: asked again at the end
+        await wait_until(pilot, lambda: len(app.query(AnswerBlock)) == 3 and app.query(AnswerBlock).last().finished)
+        assert app.query(AnswerBlock).last().question == "What ANLS score does Vary-toy reach on DocVQA?"
+        assert len(app.conversations.turns(app.conversation)) == 3
+
+
+async def test_the_model_is_switched_from_the_app_and_a_bad_file_keeps_the_one_in_use(app_factory,
+                                                                                        tmp_path: Path) -> None:
+    from assistant.face.tui.screens import ModelScreen, SourcesScreen
+    from assistant.face.tui.widgets import StatusBar
+    from assistant.model.chat import bundled_gguf_path
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "another-model.gguf").symlink_to(bundled_gguf_path())
+    (folder / "broken.gguf").write_bytes(b"GGUF" + b"\0" * 64)
+    app = app_factory(ScriptedModel(ANSWER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready)
+        status = app.query_one(StatusBar)
+        for path, kept in ((folder / "broken.gguf", True), (folder / "another-model.gguf", False)):
+            await app.run_action("switch_model")
+            await wait_until(pilot, lambda: isinstance(app.screen, ModelScreen) and bool(app.screen.query("#models")))
+            app.screen.query_one("#model-folder", Input).value = str(folder)
+            app.screen.query_one("#model-folder", Input).focus()
+            await pilot.press("enter")  # list the folder
+            listing = app.screen.query_one(OptionList)
+            assert [listing.get_option_at_index(i).id for i in range(listing.option_count)] == \
+                [str(folder / "another-model.gguf"), str(folder / "broken.gguf")]
+            listing.highlighted = [str(folder / "another-model.gguf"), str(folder / "broken.gguf")].index(str(path))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.model_ready and not status.activity, 60)
+            assert (status.model == "scripted") == kept
+        assert "another-model" in status.model or "SmolLM2" in status.model
+        assert any("Kept the model in use" in n for n in notices(app))
+        await app.run_action("sources")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen) and bool(app.screen.query("#sources-table")))
+        assert app.screen.query_one("#sources-table").row_count == len(app.session.sources()) > 0

@@ -32,14 +32,21 @@ from assistant.core.settings import Settings
 from assistant.face.tui.commands import AssistantCommands
 from assistant.face.tui.jobs import AppClosed, Job, ProgressAdapter
 from assistant.face.tui.navigation import Navigation
-from assistant.face.tui.screens import BrowserScreen, ConversationsScreen, HelpScreen, PaperScreen
+from assistant.face.tui.screens import (
+    BrowserScreen,
+    ConversationsScreen,
+    HelpScreen,
+    ModelScreen,
+    PaperScreen,
+    SourcesScreen,
+)
 from assistant.face.tui.widgets import QUESTION_PLACEHOLDER, AnswerBlock, Draft, QuestionInput, StatusBar
 from assistant.session import ChatModel, ModelError, Result, Session, Stage, StageListener, Store, Stream, Turn
 
 DRAFT_INTERVAL = 0.05  # seconds between draft redraws while the model writes
 # Actions that change the chat: off while another screen (paper, browser, help) is on top.
 CHAT_ACTIONS = {"new_chat", "browse", "conversations", "export", "regenerate", "copy_answer", "copy_bibtex", "clear_scope",
-                "cancel"}
+                "cancel", "step_answer", "edit_question", "switch_model", "sources"}
 NOTES = """\
 ## Elsewhere
 
@@ -108,10 +115,17 @@ class AssistantApp(Navigation):
         Binding("ctrl+n", "new_chat", "New chat", priority=True, tooltip="start a new conversation"),
         Binding("ctrl+b", "browse", "Papers", priority=True, tooltip="browse, filter and open every paper"),
         Binding("ctrl+o", "conversations", "Conversations", priority=True, tooltip="saved conversations: open, rename, delete"),
-        Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, tooltip="write the last answer again"),
-        Binding("ctrl+y", "copy_answer", "Copy", show=False, priority=True, tooltip="copy the last answer and its sources"),
+        Binding("ctrl+up", "step_answer(-1)", "Earlier answer", show=False, priority=True,
+                tooltip="select the answer before (its sources); the keys below act on the selected answer"),
+        Binding("ctrl+down", "step_answer(1)", "Later answer", show=False, priority=True, tooltip="select the answer after"),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True,
+                tooltip="write the selected (else the last) answer again; an earlier one is asked again at the end"),
+        Binding("ctrl+e", "edit_question", "Ask again, edited", show=False, priority=True,
+                tooltip="put the selected (else the last) question in the box, to edit and ask again"),
+        Binding("ctrl+y", "copy_answer", "Copy", show=False, priority=True,
+                tooltip="copy the selected (else the last) answer and its sources"),
         Binding("ctrl+t", "copy_bibtex", "Copy BibTeX", show=False, priority=True,
-                tooltip="copy the last answer's cited papers as BibTeX"),
+                tooltip="copy the selected (else the last) answer's cited papers as BibTeX"),
         Binding("ctrl+s", "export", "Export", show=False, priority=True,
                 tooltip="export this conversation to Markdown, and its cited papers to BibTeX"),
         Binding("ctrl+x", "clear_scope", "Whole collection", show=False, priority=True,
@@ -409,49 +423,143 @@ class AssistantApp(Navigation):
             self.cancel_job()
             self.notify("Answer cancelled.")
 
+    # -- acting on any answer ------------------------------------------------------------------
+    def answered_blocks(self) -> list[AnswerBlock]:
+        return [b for b in self.query(AnswerBlock) if b.result is not None]
+
+    def selected_block(self) -> AnswerBlock | None:
+        """The answer the keys act on: the one holding the focus (its sources or its removed
+        sentences, chosen with ctrl+up/ctrl+down or a click), else the last."""
+        node = self.focused
+        while node is not None and not isinstance(node, AnswerBlock):
+            node = node.parent  # type: ignore[assignment]
+        if isinstance(node, AnswerBlock) and node.result is not None:
+            return node
+        blocks = self.answered_blocks()
+        return blocks[-1] if blocks else None
+
+    def action_step_answer(self, step: int) -> None:
+        """Select the answer before or after the selected one (from the question box: the
+        latest) by focusing its sources, or its removed sentences when it cites nothing."""
+        blocks = self.answered_blocks()
+        if not blocks:
+            return
+        current = self.selected_block()
+        inside = current is not None and self.focused is not None and current in self.focused.ancestors
+        index = max(0, min(len(blocks) - 1, blocks.index(current) + step)) if inside and current else len(blocks) - 1
+        target = blocks[index]
+        target.scroll_visible(animate=False)
+        if target.query_one(".sources", OptionList).display:
+            target.query_one(".sources", OptionList).focus()
+        elif target.query_one(".removed", Collapsible).display:
+            target.query_one("CollapsibleTitle").focus()
+        else:
+            self.notify("That answer has nothing to select: it cites no paper.", severity="warning")
+
     def action_regenerate(self) -> None:
-        """Write the last answer again, replacing it in the chat and the saved conversation."""
-        if not self.history:
+        """Write the selected answer again: the last one is replaced (in the chat and the saved
+        conversation); an earlier one is asked again as a new answer at the end, with the
+        conversation so far."""
+        block = self.selected_block()
+        if block is None:
             self.notify("No answer to write again yet.", severity="warning")
+            return
+        if block.label != "You":
+            self.notify("A summary is written again from its paper's view (s).", severity="warning")
             return
         if not self.can_ask():
             return
-        last = self.history.pop()
-        blocks = [b for b in self.query(AnswerBlock) if b.result is not None and b.question == last.question]
-        if blocks:
-            blocks[-1].remove()
-        if self.conversation is not None:
-            try:
-                self.conversations.drop_last_turn(self.conversation)
-            except AssistantError as exc:  # a full disk: the old answer stays saved beside the new one
-                self.notify(f"The earlier answer stays saved: {exc}", severity="warning")
+        if block is self.answered_blocks()[-1] and self.history and self.history[-1].question == block.question:
+            self.history.pop()
+            block.remove()
+            if self.conversation is not None:
+                try:
+                    self.conversations.drop_last_turn(self.conversation)
+                except AssistantError as exc:  # a full disk: the old answer stays saved beside the new one
+                    self.notify(f"The earlier answer stays saved: {exc}", severity="warning")
         self.retries += 1
-        only, history, retry = self.scope, list(self.history), self.retries
-        if self.start_job(last.question, "answer",
-                          lambda s, on_stage: s.ask(last.question, history, only=only, retry=retry, on_stage=on_stage)):
-            self.query_one(StatusBar).activity = "writing the last answer again…"
-            self.notify("Writing the last answer again, with another sample.")
+        question, history, only, retry = block.question, list(self.history), self.scope, self.retries
+        if self.start_job(question, "answer",
+                          lambda s, on_stage: s.ask(question, history, only=only, retry=retry, on_stage=on_stage)):
+            self.query_one(StatusBar).activity = "writing the answer again…"
+            self.notify("Writing the answer again, with another sample.")
+
+    def action_edit_question(self) -> None:
+        """The selected question in the box, to change and ask again (enter)."""
+        block = self.selected_block()
+        if block is None:
+            self.notify("No question to edit yet.", severity="warning")
+            return
+        box = self.query_one("#question", QuestionInput)
+        if box.disabled:
+            return
+        box.value = block.question.removeprefix("Summarise: ") if block.label != "You" else block.question
+        box.focus()
 
     def action_copy_answer(self) -> None:
-        """The last answer, with its numbered sources, as Markdown on the clipboard."""
-        blocks = [b for b in self.query(AnswerBlock) if b.result is not None]
-        if not blocks:
+        """The selected answer, with its numbered sources, as Markdown on the clipboard."""
+        block = self.selected_block()
+        if block is None or block.result is None:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        block = blocks[-1]
-        assert block.result is not None
         self.copy_to_clipboard(wording.conversation_markdown(block.question, [(block.question, block.result, True)]))
-        self.notify("Copied the last answer and its sources.")
+        self.notify("Copied the answer and its sources." if block is not self.answered_blocks()[-1]
+                    else "Copied the last answer and its sources.")
 
     def action_copy_bibtex(self) -> None:
-        """The last answer's cited papers as BibTeX on the clipboard, to paste into a .bib file."""
-        blocks = [b for b in self.query(AnswerBlock) if b.result is not None and b.result.get("sources")]
-        if not blocks:
+        """The selected answer's cited papers as BibTeX on the clipboard, to paste into a .bib file."""
+        block = self.selected_block()
+        sources = list((block.result or {}).get("sources") or []) if block is not None else []
+        if not sources:
             self.notify("No cited papers to copy yet.", severity="warning")
             return
-        sources = list(blocks[-1].result["sources"])  # type: ignore[index]
         self.copy_to_clipboard(cite.bibtex(sources))
         self.notify(f"Copied {len(sources)} cited paper(s) as BibTeX.")
+
+    # -- the model and the collection -----------------------------------------------------------
+    def action_switch_model(self) -> None:
+        """Choose another GGUF file; it loads in the background and answers from then on."""
+        if self.session is None or self.settings.llm_url:
+            self.notify("The model is served from " + str(self.settings.llm_url) + ": switch it on the server."
+                        if self.settings.llm_url else "Still getting ready; try again in a moment.", severity="warning")
+            return
+        if self.job is not None or self.worker_busy:
+            self.notify("An answer is being written: wait, or press escape to cancel it.", severity="warning")
+            return
+        try:
+            folder = self.session.model_folder()
+        except ModelError:
+            folder = self.settings.data_dir
+        status = self.query_one(StatusBar)
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.model_ready = False
+                status.activity = "loading the model…"
+                self.switch_model_worker(path)
+
+        self.push_screen(ModelScreen(folder, status.model), chosen)
+
+    @work(thread=True, exclusive=True, group="model")
+    def switch_model_worker(self, path: str) -> None:
+        assert self.session is not None
+        status = self.query_one(StatusBar)
+        try:
+            name = self.session.use_model(path)
+        except AssistantError as exc:
+            self.tell(self.notify, f"Kept the model in use: {exc}", severity="error", timeout=15)
+        else:
+            self.tell(setattr, status, "model", name)
+            self.tell(self.notify, f"Answering with {name} from now on.")
+        finally:
+            self.model_ready = True
+            self.tell(setattr, status, "activity", "")
+
+    def action_sources(self) -> None:
+        if self.session is None:
+            self.notify("Still getting ready; the collection will be here in a moment.", severity="warning")
+            return
+        self.push_screen(SourcesScreen(self.session.sources()))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -243,10 +244,10 @@ class ConversationsScreen(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", tooltip="back to the chat"),
         Binding("ctrl+r", "rename", "Rename", priority=True, tooltip="rename the highlighted conversation"),
-        Binding("ctrl+d,delete", "delete", "Delete", priority=True,
-                tooltip="delete the highlighted conversation (asks first)"),
-        Binding("down", "move(1)", "Next", show=False, priority=True),
-        Binding("up", "move(-1)", "Previous", show=False, priority=True),
+        Binding("ctrl+d", "delete", "Delete", priority=True, tooltip="delete the highlighted conversation (asks first)"),
+        Binding("down", "move(1)", "Next", show=False, priority=True,
+                tooltip="highlight the next conversation (typing goes to the find box)"),
+        Binding("up", "move(-1)", "Previous", show=False, priority=True, tooltip="highlight the one before"),
     ]
 
     def __init__(self, conversations: ConversationStore, deleted: Callable[[int], None]) -> None:
@@ -341,3 +342,72 @@ class ConversationsScreen(ModalScreen[int | None]):
 
         self.app.push_screen(ConfirmScreen(f"Delete “{self.conversations.title(chosen)}” and all its answers?"),
                              confirmed)
+
+
+class ModelScreen(ModalScreen[str | None]):
+    """Pick another GGUF model: the .gguf files of a folder (at first the folder of the model in
+    use; type another and press enter); enter on a file dismisses with its path."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", tooltip="keep the model in use")]
+
+    def __init__(self, folder: Path, current: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="model-box"):
+            yield Static(Text(f"Model in use: {self.current}\nFolder (enter lists its .gguf files):"), id="model-label")
+            yield Input(value=str(self.folder), id="model-folder")
+            yield OptionList(id="models")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refill()
+
+    def refill(self) -> None:
+        listing = self.query_one(OptionList)
+        listing.clear_options()
+        folder = Path(self.query_one(Input).value).expanduser()
+        try:
+            files = sorted(folder.glob("*.gguf")) if folder.is_dir() else []
+        except OSError:
+            files = []
+        listing.add_options([Option(Text(f"{f.name}  ({f.stat().st_size / 1e6:,.0f} MB)"), id=str(f)) for f in files])
+        if files:
+            listing.highlighted = 0
+            listing.focus()
+        else:
+            listing.add_option(Option(f"No .gguf file in {folder}.", disabled=True))
+            self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.refill()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.dismiss(event.option.id)
+
+
+class SourcesScreen(ModalScreen[None]):
+    """The files the collection was built from: each one's layout, papers and when it was read."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close", tooltip="back to the chat")]
+
+    def __init__(self, sources: list[dict[str, object]]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sources-box"):
+            yield Static(f"The collection's sources ({len(self.sources)})", id="sources-title")
+            yield DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("File", "Read as", "Papers", "Indexed")
+        for source in self.sources:
+            table.add_row(Text(str(source["name"])), Text(str(source["layout"])), str(source["papers"]),
+                          str(source["ingested_at"])[:16].replace("T", " "))
+        table.focus()
