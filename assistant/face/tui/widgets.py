@@ -86,6 +86,7 @@ class QuestionInput(TextArea):
 
     def __init__(self, history: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+        self.cursor_blink = False  # a steady cursor: the same on every redraw of the screen
         self.asked: list[str] = list(history or [])
         self._position = len(self.asked)  # len(asked) means "what is being typed now"
         self._typing = ""
