@@ -31,8 +31,9 @@ QUESTIONS = [
     "What is a good recipe for banana bread?",
     "Compare EAGLE-2 with Medusa",
 ]
-KEYS = ["Escape", "C-n", "C-b", "C-o", "C-s", "C-r", "C-y", "C-x", "F1", "?", "Up", "Down", "Tab", "BTab",
-        "Enter", "Enter", "s", "a", "d", "n", "y", "r", "q", "C-d", "PageUp", "PageDown", "Home", "End"]
+KEYS = ["Escape", "C-n", "C-b", "C-o", "C-s", "C-r", "C-y", "C-t", "C-e", "C-x", "F1", "?", "Up", "Down", "Tab",
+        "BTab", "Enter", "Enter", "s", "a", "d", "n", "y", "r", "q", "C-d", "C-j", "PageUp", "PageDown", "Home", "End",
+        "C-Home", "C-End", "C-Up", "C-Down", "C-p"]
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 50), (60, 20)]
 
 
