@@ -192,7 +192,7 @@ class AnswerBlock(Vertical):
         dropped = list(result.get("dropped") or [])
         if dropped:
             removed = self.query_one(".removed", Collapsible)
-            removed.title = f"{REMOVED} ({len(dropped)}): enter or click to show"
+            removed.title = f"{REMOVED} ({len(dropped)}) · enter or a click shows or hides them"
             await self.query_one(".removed-list", Markdown).update(dropped_markdown(dropped))
             removed.display = True
         sources = self.query_one(".sources", OptionList)
