@@ -294,8 +294,12 @@ class ConversationsScreen(ModalScreen[int | None]):
 
     def action_move(self, step: int) -> None:
         listing = self.query_one(OptionList)
-        if listing.option_count:
-            listing.action_cursor_down() if step > 0 else listing.action_cursor_up()
+        if not listing.option_count:
+            return
+        if step > 0:
+            listing.action_cursor_down()
+        else:
+            listing.action_cursor_up()
 
     def _selected(self) -> int | None:
         listing = self.query_one(OptionList)

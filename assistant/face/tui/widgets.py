@@ -124,8 +124,11 @@ class QuestionInput(TextArea):
 
     def action_recall(self, step: int) -> None:
         row = self.cursor_location[0]
-        if (step < 0 and row > 0) or (step > 0 and row < self.document.line_count - 1):
-            self.action_cursor_up() if step < 0 else self.action_cursor_down()
+        if step < 0 and row > 0:
+            self.action_cursor_up()
+            return
+        if step > 0 and row < self.document.line_count - 1:
+            self.action_cursor_down()
             return
         if self._position == len(self.asked):
             self._typing = self.text
@@ -139,10 +142,16 @@ class QuestionInput(TextArea):
         self.post_message(self.ScrollChat(how))
 
     def action_home(self) -> None:
-        self.action_scroll_chat("home") if not self.text else self.action_cursor_line_start()
+        if self.text:
+            self.action_cursor_line_start()
+        else:
+            self.action_scroll_chat("home")
 
     def action_end(self) -> None:
-        self.action_scroll_chat("end") if not self.text else self.action_cursor_line_end()
+        if self.text:
+            self.action_cursor_line_end()
+        else:
+            self.action_scroll_chat("end")
 
 
 DRAFT_LABEL = "Draft: the model is writing; verification replaces it with what the sources support."
