@@ -65,8 +65,9 @@ def _bibtex_name(name: str) -> str:
 
 
 def bibtex(papers: list[Mapping[str, Any]]) -> str:
-    """The papers as BibTeX `@misc` entries (title, authors, year, month, URL, arXiv id,
-    abstract)."""
+    """The papers as BibTeX `@misc` entries (title, authors, year, venue, DOI, arXiv id, URL,
+    abstract). No month: a date read from "2024" is stored as 2024-01-01, and January would be
+    a guess."""
     import bibtexparser
     from bibtexparser.library import Library
     from bibtexparser.middlewares import LatexEncodingMiddleware
