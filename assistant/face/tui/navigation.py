@@ -142,9 +142,9 @@ class Navigation(App[None]):
         folder = self.settings.data_dir / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         # a new file each time, never over an earlier export: slug.md, then slug-2.md, …
-        path = next(folder / f"{slug}{'' if n == 1 else f'-{n}'}.md" for n in range(1, 10_000)
-                    if not (folder / f"{slug}{'' if n == 1 else f'-{n}'}.md").exists()
-                    and not (folder / f"{slug}{'' if n == 1 else f'-{n}'}.bib").exists())
+        names = (folder / (slug if n == 1 else f"{slug}-{n}") for n in range(1, 10_000))
+        path = next(stem.with_suffix(".md") for stem in names
+                    if not stem.with_suffix(".md").exists() and not stem.with_suffix(".bib").exists())
         path.write_text(self.conversations.markdown(self.conversation), encoding="utf-8")
         cited: dict[str, dict] = {}  # every paper the conversation's answers cite, once, first cited first
         for turn in self.conversations.turns(self.conversation):
