@@ -139,7 +139,8 @@ class Session:
                                           timeout=self.settings.llm_timeout)
             else:
                 self._model = load_model(self.settings.model, n_ctx=self.settings.ctx,
-                                         n_threads=self.settings.threads or None, n_gpu_layers=self.settings.gpu_layers)
+                                         n_threads=self.settings.threads or None, n_gpu_layers=self.settings.gpu_layers,
+                                         turns=self.settings.turns_lock)
         return self._model
 
     def load_model(self) -> str:
@@ -164,7 +165,7 @@ class Session:
         the new model's name."""
         settings = replace(self.settings, model=str(Path(path).expanduser()), llm_url=None)
         model = load_model(settings.model, n_ctx=settings.ctx, n_threads=settings.threads or None,
-                           n_gpu_layers=settings.gpu_layers)
+                           n_gpu_layers=settings.gpu_layers, turns=settings.turns_lock)
         model.count_tokens("warm up")
         self.settings, self._model = settings, model
         return inert(model.name)

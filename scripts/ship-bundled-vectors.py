@@ -14,13 +14,13 @@ import numpy as np
 
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import bundled_pages, ingest
-from assistant.model.embedder import SHIPPED_VECTORS, SentenceTransformerEmbedder, text_key
+from assistant.model.embedder import SHIPPED_VECTORS, LocalEmbedder, text_key
 from assistant.store.data_dir import open_store
 
 TARGET = Path(__file__).resolve().parent.parent / "assistant" / "data" / SHIPPED_VECTORS
 
 
-class Computing(SentenceTransformerEmbedder):
+class Computing(LocalEmbedder):
     """The bundled embedder, computing every vector (never reading the shipped ones)."""
 
     def embed(self, texts: list[str]) -> list[list[float]]:

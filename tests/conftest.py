@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import bundled_pages, ingest
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.model.embedder import LocalEmbedder
 from assistant.store.data_dir import Store, open_store
 
 NETGUARD = Path(__file__).parent / "netguard"
@@ -22,6 +23,11 @@ def pytest_configure(config: pytest.Config) -> None:
     beyond the loopback interface fail, here and in every Python process a test starts."""
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD), os.environ.get("PYTHONPATH")]))
     runpy.run_path(str(NETGUARD / "sitecustomize.py"))
+    # One cache for the whole run, out of the user's: the embedder is exported for ONNX Runtime
+    # once (~10 s), then every test and every command a test starts loads it from there.
+    cache = Path(tempfile.mkdtemp(prefix="assistant-test-cache-"))
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    os.environ["ASSISTANT_CACHE_DIR"] = str(cache / "assistant")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,7 +49,7 @@ def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 class CountingEmbedder:
     """The real embedder, counting the texts it is asked to embed (and optionally failing)."""
 
-    def __init__(self, real: SentenceTransformerEmbedder, fail_after: int | None = None) -> None:
+    def __init__(self, real: LocalEmbedder, fail_after: int | None = None) -> None:
         self.real = real
         self.name = real.name
         self.texts = 0
@@ -66,17 +72,17 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
+def real_embedder() -> LocalEmbedder:
+    return LocalEmbedder()
 
 
 @pytest.fixture
-def counting(real_embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+def counting(real_embedder: LocalEmbedder) -> CountingEmbedder:
     return CountingEmbedder(real_embedder)
 
 
 @pytest.fixture
-def make_store(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> Iterator:
+def make_store(tmp_path: Path, real_embedder: LocalEmbedder) -> Iterator:
     """Factory for empty stores in this test's temp dir (no bundled seeding)."""
     opened: list[Store] = []
 
@@ -92,7 +98,7 @@ def make_store(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> It
 
 
 @pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder) -> Iterator[Store]:
+def sample_store(tmp_path_factory: pytest.TempPathFactory, real_embedder: LocalEmbedder) -> Iterator[Store]:
     """The bundled collection, indexed once for every read-only test."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("sample"), seed_bundled=False)
     store = open_store(settings, embedder=real_embedder)
@@ -101,7 +107,7 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory, real_embedder: Senten
     store.close()
 
 
-def indexed_dir(data_dir: Path, embedder: SentenceTransformerEmbedder, papers: int, page: Path) -> Path:
+def indexed_dir(data_dir: Path, embedder: LocalEmbedder, papers: int, page: Path) -> Path:
     """`data_dir` holding `papers` fake papers, saved to `page` and ingested, then closed as a
     finished command leaves it (the catalogue file holds everything); returns the page."""
     page.write_text(daily_page(fake_papers(papers)))

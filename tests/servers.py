@@ -84,3 +84,12 @@ def llama_server_binary(binary: Path, model: Path, port: int, log_dir: Path, par
     return Server([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
                    "-c", str(slot_ctx * parallel), "--parallel", str(parallel)],
                   f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-server-{port}.log")
+
+
+def llama_embedding_server(model: Path, port: int, log_dir: Path) -> Server:
+    """llama-cpp-python's server with embeddings on (`--embedding true`), through
+    `assistant.model.llama_load` as above. With a chat model's GGUF (no pooling of its own) its
+    /v1/embeddings answers with a vector per token, which `ServedEmbedder` averages."""
+    return Server([sys.executable, "-m", "assistant.model.llama_load", "--model", str(model), "--host", "127.0.0.1",
+                   "--port", str(port), "--embedding", "true", "--n_ctx", "2048"],
+                  f"http://127.0.0.1:{port}/v1/models", log_dir / f"llama-embed-{port}.log")

@@ -13,6 +13,10 @@ from assistant.core.errors import AssistantError
 MAX_QUESTION_CHARS = 2000
 MAX_K_ASK = 20
 MAX_K_SEARCH = 200
+# Search-time vectors an embedder keeps before its memo starts again: a conversation's
+# questions and their evidence sentences (about 50 a question). 2,000 × 384 dimensions is
+# about 25 MB as Python floats (32 bytes each); a served model 1,024 wide, about 65 MB.
+KNOWN_TEXTS = 2_000
 
 
 def check_question(text: str) -> str:

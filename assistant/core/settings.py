@@ -27,6 +27,12 @@ def default_data_dir() -> Path:
     return user_data_path(APP_NAME, appauthor=False)
 
 
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
 def default_config_file() -> Path:
     from platformdirs import user_config_path
 
@@ -40,12 +46,16 @@ class Settings:
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
     # The bundled embedder's name, or a path to a local sentence-transformers model folder.
     embedder: str = BUNDLED_EMBEDDER
+    # What can be made again, shared by every data directory: the embedder exported for ONNX
+    # Runtime (made on first use, ~10 s) and the lock that lets one command generate at a time.
+    cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
     # Ingest the bundled sample collection the first time a store is used.
     seed_bundled: bool = True
     # A GGUF file; None means the bundled SmolLM2-135M-Instruct.
     model: str | None = None
-    # llama.cpp offload: layers to put on the GPU (-1 = all, 0 = CPU only).
-    gpu_layers: int = 0
+    # llama.cpp offload: layers to put on the GPU (-1 = all, 0 = CPU only); None = all of them
+    # when llama-cpp-python was built for a GPU (CUDA, Metal, Vulkan...), else none.
+    gpu_layers: int | None = None
     # CPU threads for generation; 0 = one per core.
     threads: int = 0
     # Context window in tokens; prompts are trimmed to fit it. The prompts take about 350
@@ -67,10 +77,19 @@ class Settings:
     # How the citation grammar is sent: auto (by the server's kind), grammar (llama.cpp),
     # structured_outputs (vLLM), guided_grammar (older vLLM) or none (verification alone).
     llm_grammar: str = "auto"
-    # Seconds to wait for the server to answer (or for the next piece of a streamed answer).
+    # Seconds to wait for the server to answer (or for the next piece of a streamed answer);
+    # also for the embedding server to answer one batch.
     llm_timeout: int = 120
     # The server's API key, if it wants one (best given as ASSISTANT_LLM_API_KEY).
     llm_api_key: str | None = dataclasses.field(default=None, repr=False)
+    # An OpenAI-compatible embeddings server (http://HOST:PORT/v1: Infinity, llama.cpp, vLLM,
+    # TEI) that embeds passages and questions instead of `embedder`.
+    embed_url: str | None = None
+    # The embedding model to ask for there; None takes the first one the server lists. The
+    # collection records the model, and refuses vectors of another.
+    embed_model: str | None = None
+    # The embedding server's API key, if it wants one (best given as ASSISTANT_EMBED_API_KEY).
+    embed_api_key: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def catalog_path(self) -> Path:
@@ -79,6 +98,11 @@ class Settings:
     @property
     def vectors_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def turns_lock(self) -> Path:
+        """The lock through which commands on this machine take turns to generate."""
+        return self.cache_dir / "generating.lock"
 
 
 def _convert(name: str, kind: object, value: object) -> object:
@@ -94,7 +118,7 @@ def _convert(name: str, kind: object, value: object) -> object:
         raise AssistantError(f"setting {name}: expected true/false, got {value!r}")
     if kind.startswith("Path"):
         return Path(str(value)).expanduser()
-    if kind == "int":
+    if kind in {"int", "int | None"}:
         try:
             return int(str(value))
         except ValueError as exc:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.core.errors import AssistantError
 
@@ -78,14 +78,22 @@ def resolve_model_path(model: str | None) -> Path:
 
 
 class LlamaCppModel:
-    """A GGUF model loaded in this process by llama-cpp-python (CPU, or GPU layers if built so)."""
+    """A GGUF model loaded in this process by llama-cpp-python (CPU, or GPU layers if built so).
 
-    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+    `turns` is a lock file shared by every assistant command on this machine: one computes a
+    token at a time. llama.cpp starts a thread per core that spin-waits between steps, so two
+    processes generating at once on two cores fought for them and each ran ~25x slower; taking
+    turns, the second answer waits for the first, and neither collapses (`assistant bench`).
+    """
+
+    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, n_gpu_layers: int | None = None,
+                 turns: Path | None = None) -> None:
         self.path = path
         self.name = path.name
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, (os.cpu_count() or 2))
         self.n_gpu_layers = n_gpu_layers
+        self.turns = turns
         self._llama: Llama | None = None
 
     @property
@@ -98,6 +106,10 @@ class LlamaCppModel:
                 llama_class = grammar_last_llama()
             except ImportError as exc:
                 raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
+            if self.n_gpu_layers is None:  # every layer on the GPU when llama.cpp was built for one
+                from llama_cpp import llama_supports_gpu_offload
+
+                self.n_gpu_layers = -1 if llama_supports_gpu_offload() else 0
             try:
                 self._llama = load(llama_class, model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
                                    n_gpu_layers=self.n_gpu_layers, seed=0, verbose=False)
@@ -120,17 +132,41 @@ class LlamaCppModel:
             from llama_cpp import LlamaGrammar
 
             grammar = LlamaGrammar.from_string(sampling.grammar, verbose=False)
-        chunks = self.llama.create_chat_completion(
+        if self.turns is not None:
+            self.turns.parent.mkdir(parents=True, exist_ok=True)
+        chunks = iter(self.llama.create_chat_completion(
             messages=messages,  # type: ignore[arg-type]
             max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
             repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, grammar=grammar, stream=True,
-        )
-        for chunk in chunks:
+        ))
+        while (chunk := self._next_in_turn(chunks)) is not None:
             piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
             if piece:
                 yield piece
 
+    def _next_in_turn(self, chunks: Iterator[Any]) -> Any:
+        """The next chunk, computed while holding the machine's turn. The turn is taken for one
+        step and never held across a `yield`: a reader that stops reading (a cancelled answer,
+        an abandoned stream) cannot keep other commands waiting. A command that keeps
+        generating takes the free lock again at once, while a waiting one polls every few
+        milliseconds, so in practice the first answer finishes and then the second runs."""
+        if self.turns is None or self.n_gpu_layers:  # a GPU is not spun for by CPU threads
+            return next(chunks, None)
+        from filelock import FileLock
 
-def load_model(model: str | None, *, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> LlamaCppModel:
+        lock = FileLock(self.turns, thread_local=False)
+        lock.acquire(poll_interval=TURN_POLL_S)
+        try:
+            return next(chunks, None)
+        finally:
+            lock.release()
+
+
+TURN_POLL_S = 0.005  # how often a waiting command looks whether the turn is free
+
+
+def load_model(model: str | None, *, n_ctx: int, n_threads: int | None, n_gpu_layers: int | None,
+               turns: Path | None = None) -> LlamaCppModel:
     """Check the file and prepare the model (weights load on first use)."""
-    return LlamaCppModel(resolve_model_path(model), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers)
+    return LlamaCppModel(resolve_model_path(model), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                         turns=turns)

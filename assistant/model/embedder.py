@@ -1,4 +1,4 @@
-"""Text embedders: the `Embedder` protocol and the bundled sentence-transformers model.
+"""Text embedders: the `Embedder` protocol and local sentence-transformers models (the bundled one).
 
 The model loads from an installed package or a local folder, never from a hub.
 """
@@ -14,16 +14,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.core.errors import StoreError
+from assistant.core.limits import KNOWN_TEXTS
 from assistant.core.offline import go_offline
-from assistant.core.settings import BUNDLED_EMBEDDER
+from assistant.core.settings import BUNDLED_EMBEDDER, Settings, default_cache_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from assistant.model.query_encoder import NumpyBertEncoder
-
-
-KNOWN_TEXTS = 20_000  # search-time vectors kept (about 30 MB); beyond it the memo starts again
+    from assistant.model.onnx_encoder import OnnxEncoder
 
 
 class Embedder(Protocol):
@@ -70,15 +68,15 @@ def shipped_vectors() -> Mapping[str, tuple[float, ...]]:
         return MappingProxyType(dict(zip((str(k) for k in table["keys"]), map(tuple, table["vectors"].tolist()))))
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded on first use so that commands that only read the
-    catalogue never pay for torch."""
+class LocalEmbedder:
+    """A sentence-transformers model folder on this machine, run by ONNX Runtime (see
+    `onnx_encoder`), or by sentence-transformers itself for a folder ONNX cannot reproduce.
+    Loaded on first use, so commands that only read the catalogue load neither."""
 
-    def __init__(self, name: str = BUNDLED_EMBEDDER, *, batch_size: int = 64) -> None:
+    def __init__(self, name: str = BUNDLED_EMBEDDER, *, cache_dir: Path | None = None) -> None:
         self.name = name
-        self.batch_size = batch_size
-        self._model: SentenceTransformer | None = None
-        self._light: NumpyBertEncoder | None | bool = None  # False: model not supported
+        self.cache_dir = cache_dir or default_cache_dir()
+        self._runtime: OnnxEncoder | SentenceTransformer | None = None
         # Search-time texts recur within a question (the query, each evidence sentence is
         # ranked, then checked against) and across a conversation's questions about the same
         # papers: each is embedded once.
@@ -96,22 +94,35 @@ class SentenceTransformerEmbedder:
         return path
 
     @property
-    def model(self) -> SentenceTransformer:
-        if self._model is None:
-            go_offline()
-            from sentence_transformers import SentenceTransformer
+    def loaded(self) -> bool:
+        """Whether a model was loaded (first use of the bundled collection loads none)."""
+        return self._runtime is not None
 
-            self._model = SentenceTransformer(str(self._path()), local_files_only=True)
-        return self._model
+    @property
+    def runtime(self) -> OnnxEncoder | SentenceTransformer:
+        if self._runtime is None:
+            from assistant.model.onnx_encoder import OnnxEncoder, Unsupported
+
+            path = self._path()
+            try:
+                self._runtime = OnnxEncoder(path, self.cache_dir)
+            except Unsupported:
+                go_offline()
+                from sentence_transformers import SentenceTransformer
+
+                self._runtime = SentenceTransformer(str(path), local_files_only=True)
+        return self._runtime
 
     @property
     def dim(self) -> int:
-        shipped = shipped_vectors() if self.name == BUNDLED_EMBEDDER and self._model is None else {}
+        shipped = shipped_vectors() if self.name == BUNDLED_EMBEDDER and self._runtime is None else {}
         if shipped:
             return len(next(iter(shipped.values())))
-        model = self.model
+        runtime = self.runtime
+        if not hasattr(runtime, "encode"):  # an OnnxEncoder
+            return int(runtime.dim)
         # sentence-transformers renamed the method; support both sides of the rename.
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = getattr(runtime, "get_embedding_dimension", None) or runtime.get_sentence_embedding_dimension
         size = getter()
         if size is None:
             raise StoreError(f"embedder {self.name!r} does not report its dimension")
@@ -127,30 +138,28 @@ class SentenceTransformerEmbedder:
         return [list(shipped[key]) if key in shipped else next(computed) for key in keys]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        runtime = self.runtime
+        if not hasattr(runtime, "encode"):  # an OnnxEncoder
+            return runtime.embed(texts)  # type: ignore[union-attr, no-any-return]
+        vectors = runtime.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
         return vectors.tolist()  # type: ignore[no-any-return]
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Vectors for search-time texts (queries, evidence sentences), each text embedded once
-        (see `_known`), through the light numpy encoder when it can reproduce the model (so
-        answering a question does not pay for importing torch), else through the full model."""
+        (see `_known`)."""
         new = list(dict.fromkeys(text for text in texts if text not in self._known))
         if new:
             if len(self._known) + len(new) > KNOWN_TEXTS:
                 self._known.clear()
-            self._known.update(zip(new, self._encode_queries(new)))
+            self._known.update(zip(new, self._encode(new)))
         return [self._known[text] for text in texts]
 
-    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
-        if self._model is None and self._light is None:
-            from assistant.model.query_encoder import NumpyBertEncoder, Unsupported
 
-            try:
-                self._light = NumpyBertEncoder(self._path())
-            except Unsupported:
-                self._light = False
-        if self._model is None and self._light:
-            return self._light.embed(texts)  # type: ignore[union-attr]
-        return self._encode(texts)
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name."""
+    if settings.embed_url:
+        from assistant.model.served_embedder import ServedEmbedder
+
+        return ServedEmbedder(settings.embed_url, settings.embed_model, api_key=settings.embed_api_key,
+                              timeout=settings.llm_timeout)
+    return LocalEmbedder(settings.embedder, cache_dir=settings.cache_dir)

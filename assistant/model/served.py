@@ -50,7 +50,7 @@ class ServerModel:
         if model is None and not listed:
             raise ModelError(f"the model server at {self.url} lists no model: name one with --llm-model")
         self.served = model or listed[0].id
-        self.name = _shown(self.served)
+        self.name = shown_name(self.served)
         # the server's kind, from the model asked for or else the first listed (a llama.cpp
         # server answers for its one model whatever name is asked for)
         chosen = next((m for m in listed if m.id == self.served), listed[0] if listed else None)
@@ -163,7 +163,7 @@ class ServerModel:
                              "what it had written was not kept")
 
 
-def _shown(served: str) -> str:
+def shown_name(served: str) -> str:
     """The name to show for a served model: llama.cpp servers name theirs by the path of its
     file on the server, of which only the file's name means anything here."""
     return PurePosixPath(served).name if served.startswith("/") or served.endswith(".gguf") else served

@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 from assistant.core.errors import StoreError
 from assistant.core.progress import NoProgress, Progress
 from assistant.core.settings import Settings
-from assistant.model.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.model.embedder import Embedder, make_embedder
 from assistant.store.catalogue import Catalog
 from assistant.store.vectors import COLLECTION, ChromaStore, VectorStore, refuse_other_embedder
 
@@ -126,7 +126,7 @@ def open_store(settings: Settings, *, embedder: Embedder | None = None, vectors:
     """
     ensure_writable(settings.data_dir)
     catalog = Catalog(settings.catalog_path)
-    embedder = embedder or SentenceTransformerEmbedder(settings.embedder)
+    embedder = embedder or make_embedder(settings)
     stored = catalog.get_meta(EMBEDDER_KEY)
     if stored is None:
         catalog.set_meta(EMBEDDER_KEY, embedder.name)

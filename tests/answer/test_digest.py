@@ -12,7 +12,7 @@ from assistant.answer.evidence import cosine_matrix
 from assistant.answer.summarise import central_sentences
 from assistant.core.errors import AssistantError
 from assistant.core.records import Paper, split_sentences
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.model.embedder import LocalEmbedder
 from assistant.session import Stream
 from assistant.store.data_dir import Store
 
@@ -70,7 +70,7 @@ def test_names_pick_the_words_that_set_a_group_apart() -> None:
     assert all(len(name.split(", ")) <= themes.NAME_TERMS for name in names)
 
 
-def test_central_sentence_prefers_a_contribution_then_the_title_words(real_embedder: SentenceTransformerEmbedder) -> None:
+def test_central_sentence_prefers_a_contribution_then_the_title_words(real_embedder: LocalEmbedder) -> None:
     stated = Paper("a", "Sparse attention for long documents",
                    "Long documents are common. Sparse attention is cheap for long documents. "
                    "We propose a router that picks blocks.")

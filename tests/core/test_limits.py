@@ -19,14 +19,14 @@ from assistant.core.settings import Settings
 from assistant.face.cli.main import main
 from assistant.ingest.pipeline import ingest
 from assistant.model.chat import bundled_gguf_path
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.model.embedder import LocalEmbedder
 from assistant.face.tui.widgets import QuestionInput
 from tests.conftest import daily_page, fake_papers, indexed_dir
 from tests.ingest.test_crash import synthetic
 
 
 @pytest.fixture
-def small_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: SentenceTransformerEmbedder) -> Path:
+def small_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: LocalEmbedder) -> Path:
     """The default data directory, holding four dated papers (no bundled seeding, so it is quick)."""
     monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")
     return indexed_dir(tmp_path / "data", real_embedder, 4, tmp_path / "page.txt")

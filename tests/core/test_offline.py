@@ -15,7 +15,7 @@ import pytest
 from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
 from assistant.ingest.pipeline import ingest
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.model.embedder import LocalEmbedder
 from assistant.retrieve.hybrid import search
 from assistant.store.data_dir import open_store
 from tests.conftest import NETGUARD, daily_page, fake_papers
@@ -39,7 +39,7 @@ def test_ingest_and_search_open_no_socket(tmp_path: Path, monkeypatch: pytest.Mo
     page = tmp_path / "page.txt"
     page.write_text(daily_page(fake_papers(4)))
     # A fresh embedder and a fresh Chroma client, so that model and client loading are covered.
-    store = open_store(Settings(data_dir=tmp_path / "store", seed_bundled=False), embedder=SentenceTransformerEmbedder())
+    store = open_store(Settings(data_dir=tmp_path / "store", seed_bundled=False), embedder=LocalEmbedder())
     reports = ingest(store, [page])
     assert reports[0].status == "added"
     result = search(store, "graph learning accuracy", Tuning(), k=2)

@@ -55,9 +55,10 @@ async def wait_until(pilot, condition, seconds: float = 60.0) -> None:  # noqa: 
 async def ask(app: AssistantApp, pilot, question: str) -> AnswerBlock:  # noqa: ANN001
     """Ask once the model is ready and free, and wait until the answer and its sources are drawn."""
     await wait_until(pilot, lambda: app.model_ready and not app.worker_busy)
+    before = len(app.query(AnswerBlock))  # the answer is the block after these, once it is drawn
     app.query_one("#question", QuestionInput).value = question
     await pilot.press("enter")
-    await wait_until(pilot, lambda: bool(app.query(AnswerBlock)) and app.query(AnswerBlock).last().finished)
+    await wait_until(pilot, lambda: len(app.query(AnswerBlock)) > before and app.query(AnswerBlock).last().finished)
     return app.query(AnswerBlock).last()
 
 

@@ -221,9 +221,9 @@ class _NeverComputing:
     """The bundled embedder, refusing to compute a vector: every one must come shipped."""
 
     def __init__(self) -> None:
-        from assistant.model.embedder import SentenceTransformerEmbedder
+        from assistant.model.embedder import LocalEmbedder
 
-        class Refusing(SentenceTransformerEmbedder):
+        class Refusing(LocalEmbedder):
             def _encode(self, texts: list[str]) -> list[list[float]]:
                 raise AssertionError(f"{len(texts)} passage(s) have no shipped vector, e.g. {texts[0][:80]!r}: "
                                      "run python scripts/ship-bundled-vectors.py")
@@ -253,7 +253,7 @@ def test_first_use_embeds_nothing_and_ships_the_models_own_vectors(make_store, r
     store = make_store(embedder=never)
     ingest(store, bundled_pages(), bundled=True)
     assert store.vectors.count() == len(never.texts) > 1000
-    assert never.embedder._model is None
+    assert not never.embedder.loaded
     sample = never.texts[::97]
     shipped = never.embedder.embed(sample)
     assert np.allclose(shipped, real_embedder._encode(sample), atol=1e-5)

@@ -128,32 +128,20 @@ def test_search_survives_query_syntax(sample_store: Store) -> None:
     assert sample_store.catalog.counts()["papers"] == 311
 
 
-def test_light_query_encoder_matches_the_real_model(real_embedder) -> None:
-    import numpy as np
-
-    from assistant.model.embedder import bundled_encoder_path
-    from assistant.model.query_encoder import NumpyBertEncoder
-
-    light = NumpyBertEncoder(bundled_encoder_path())
-    texts = ["What is the reversal curse?", "Modèles génératifs — ünïcode, 3.5% of 12 tokens", "word " * 400]
-    for mine, theirs in zip(light.embed(texts), real_embedder.embed(texts)):
-        assert np.allclose(mine, theirs, atol=1e-5)
-
-
 def test_search_time_texts_are_embedded_once() -> None:
     """A question ranks evidence sentences, then checks claims against the same sentences:
     each distinct text is encoded once, and a repeat gets the very same vector."""
-    from assistant.model.embedder import SentenceTransformerEmbedder
+    from assistant.model.embedder import LocalEmbedder
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = LocalEmbedder()
     encoded: list[str] = []
-    encode = embedder._encode_queries
+    encode = embedder._encode
 
     def counting(texts: list[str]) -> list[list[float]]:
         encoded.extend(texts)
         return encode(texts)
 
-    embedder._encode_queries = counting  # type: ignore[method-assign]
+    embedder._encode = counting  # type: ignore[method-assign]
     first = embedder.embed_queries(["a question", "an evidence sentence", "a question"])
     second = embedder.embed_queries(["an evidence sentence", "a claim"])
     assert encoded == ["a question", "an evidence sentence", "a claim"]

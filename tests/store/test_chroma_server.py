@@ -20,7 +20,7 @@ from assistant.core.settings import Settings
 from assistant.core.tuning import Tuning
 from assistant.face.tui.app import AssistantApp
 from assistant.ingest.pipeline import bundled_pages, ingest
-from assistant.model.embedder import SentenceTransformerEmbedder
+from assistant.model.embedder import LocalEmbedder
 from assistant.retrieve.hybrid import search
 from assistant.session import Stream
 from assistant.store.check import check
@@ -46,7 +46,7 @@ def url_of(server: Server) -> str:
 
 
 @pytest.fixture
-def open_on(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> Iterator:
+def open_on(tmp_path: Path, real_embedder: LocalEmbedder) -> Iterator:
     """Factory for stores whose vectors live on a server."""
     opened: list[Store] = []
 
@@ -62,7 +62,7 @@ def open_on(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> Itera
 
 
 def test_a_server_store_behaves_like_the_embedded_one(server: Server, open_on, sample_store: Store,
-                                                      real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+                                                      real_embedder: LocalEmbedder, tmp_path: Path) -> None:
     counting = CountingEmbedder(real_embedder)
     store = open_on(url_of(server), embedder=counting)
     ingest(store, bundled_pages(), bundled=True)
@@ -104,7 +104,7 @@ def test_the_embedder_check_holds_on_the_server(server: Server, open_on, real_em
 class KillingEmbedder(CountingEmbedder):
     """Embeds, and pulls the server's plug once it has been called `kill_at` times."""
 
-    def __init__(self, real: SentenceTransformerEmbedder, server: Server, kill_at: int) -> None:
+    def __init__(self, real: LocalEmbedder, server: Server, kill_at: int) -> None:
         super().__init__(real)
         self.server = server
         self.kill_at = kill_at

@@ -40,10 +40,9 @@ examples:
 
 exit status: 0 done, 1 error, 2 usage error, 3 the collection does not cover the question.
 
-settings: flags > environment (ASSISTANT_DATA_DIR, ASSISTANT_MODEL, ASSISTANT_GPU_LAYERS,
-ASSISTANT_THREADS, ASSISTANT_CTX, ASSISTANT_PROMPTS_DIR, ASSISTANT_EMBEDDER,
-ASSISTANT_SEED_BUNDLED, ASSISTANT_CHROMA_URL, ASSISTANT_COLLECTION, ASSISTANT_LLM_URL,
-ASSISTANT_LLM_MODEL, ASSISTANT_LLM_GRAMMAR, ASSISTANT_LLM_TIMEOUT, ASSISTANT_LLM_API_KEY) > config file (ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
+settings: flags > environment (each flag as ASSISTANT_DATA_DIR, ASSISTANT_EMBED_URL...; and ASSISTANT_EMBEDDER,
+ASSISTANT_CACHE_DIR, ASSISTANT_SEED_BUNDLED, ASSISTANT_LLM_API_KEY, ASSISTANT_EMBED_API_KEY) > config file
+(ASSISTANT_CONFIG, default: the user config dir's assistant/config.toml) > defaults."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -51,17 +50,23 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where the index lives (default: the platform's user data dir)")
-    vectors = common.add_argument_group("vector store options")
+    vectors = common.add_argument_group("vector options (where they are kept, what embeds them)")
     vectors.add_argument("--chroma-url", default=argparse.SUPPRESS, metavar="URL",
                          help="keep the vectors on a Chroma server (http://HOST:PORT, started with `chroma run`) "
                               "instead of in the data dir; the catalogue stays in the data dir")
     vectors.add_argument("--collection", default=argparse.SUPPRESS, metavar="NAME",
                          help="the collection on the Chroma server (default: named after the data dir)")
+    vectors.add_argument("--embed-url", default=argparse.SUPPRESS, metavar="URL",
+                         help="embed passages and questions on an OpenAI-compatible server (http://HOST:PORT/v1: "
+                              "llama.cpp, Infinity, vLLM, TEI; key in ASSISTANT_EMBED_API_KEY) instead of locally")
+    vectors.add_argument("--embed-model", default=argparse.SUPPRESS, metavar="NAME",
+                         help="the embedding model to ask for on that server (default: the first it lists)")
     model = common.add_argument_group("model options (ask, summarise, eval)")
     model.add_argument("--model", default=argparse.SUPPRESS, metavar="PATH.gguf",
                        help="GGUF model file (default: the bundled SmolLM2-135M-Instruct)")
     model.add_argument("--gpu-layers", type=int, default=argparse.SUPPRESS, metavar="N",
-                       help="layers to offload to the GPU, -1 = all (default 0: CPU only)")
+                       help="layers to offload to the GPU, -1 = all, 0 = CPU only (default: all when llama-cpp-python "
+                            "was built for a GPU, else 0)")
     model.add_argument("--threads", type=int, default=argparse.SUPPRESS, metavar="N",
                        help="CPU threads for generation (default: one per core)")
     model.add_argument("--ctx", type=int, default=argparse.SUPPRESS, metavar="TOKENS",
@@ -78,7 +83,7 @@ def _common() -> argparse.ArgumentParser:
                        help="how the citation grammar is sent: by the server's kind (auto, the default), as "
                             "llama.cpp's grammar, vLLM's structured_outputs or older guided_grammar, or not at all")
     model.add_argument("--llm-timeout", type=int, default=argparse.SUPPRESS, metavar="SECONDS",
-                       help="how long to wait for the server (default 120)")
+                       help="how long to wait for the server, or the embedding server (default 120)")
     return common
 
 
@@ -190,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure a synthetic collection of this many papers (repeatable; 10000 takes "
                             "about 20 minutes on 2 cores)")
     bench.add_argument("--scale-only", action="store_true", help="measure only the --scale collections")
+    bench.add_argument("--stand-in-vectors", action="store_true",
+                       help="build the --scale collections without embedding them: each passage's vector is the mean of "
+                            "its words' vectors (for sizes too large to embed here; search and ask still run for real)")
     bench.add_argument("--prompt-sizes", type=Path, metavar="QUESTIONS.jsonl",
                        help="also answer an eval question file with 3×1, 3×3 (the default) and 5×5 papers × sentences "
                             "of evidence: quality against prompt tokens (three evals' time)")
@@ -199,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_FLAGS = ("data_dir", "model", "gpu_layers", "threads", "ctx", "prompts_dir", "chroma_url", "collection",
-                 "llm_url", "llm_model", "llm_grammar", "llm_timeout")
+                 "llm_url", "llm_model", "llm_grammar", "llm_timeout", "embed_url", "embed_model")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -343,6 +351,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.prompt_sizes is not None and not args.prompt_sizes.is_file():
         raise AssistantError(f"--prompt-sizes: no such question file: {args.prompt_sizes}")
     return run_bench(quick=args.quick, rounds=args.rounds, scales=args.scale, out=args.out, scale_only=args.scale_only,
+                     stand_in_vectors=args.stand_in_vectors,
                      prompt_questions=args.prompt_sizes)
 
 
