@@ -77,3 +77,32 @@ def test_prompt_sizes_grow_with_the_evidence_given(tmp_path: Path) -> None:
     assert len(prompts) == len(EVIDENCE) and prompts[0] < prompts[1] <= prompts[2]
     recall = [f for f in figures if f.name.endswith("fact recall")]
     assert len(recall) == len(EVIDENCE) and all(0 <= f.ours <= 100 for f in recall)
+
+
+def test_stand_in_vectors_fill_a_store_that_search_reads(tmp_path: Path) -> None:
+    """The scale figures' stand-in vectors: one per passage, unit length, in the bundled
+    embedder's space (the store accepts it, questions are embedded for real), and a paper's
+    own words find it."""
+    import numpy as np
+
+    from assistant.core.settings import Settings
+    from assistant.core.tuning import Tuning
+    from assistant.ingest.pipeline import ingest
+    from assistant.measure.bench.scale import StandInVectors
+    from assistant.retrieve.hybrid import search
+    from assistant.store.check import check
+    from assistant.store.data_dir import open_store
+
+    source = write_collection(tmp_path / "s.jsonl", 40)
+    stand_in = StandInVectors(tmp_path / "cache")
+    store = open_store(Settings(data_dir=tmp_path / "d", seed_bundled=False, cache_dir=tmp_path / "cache"), embedder=stand_in)
+    try:
+        ingest(store, [source])
+        vectors = np.asarray(stand_in.embed(["a first passage", "another passage"]))
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert not np.allclose(vectors[0], vectors[1])
+        assert store.vectors.count() > 40 and check(store).consistent
+        title = next(iter(store.catalog.papers(store.catalog.all_ids()).values())).title
+        assert search(store, title, Tuning(), k=3).hits[0].paper.title == title
+    finally:
+        store.close()

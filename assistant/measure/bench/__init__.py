@@ -18,12 +18,13 @@ from assistant.measure.bench.measure import BenchError
 from assistant.measure.bench.report import Figure, table
 
 QUICK_INGEST, FULL_INGEST = 150, 1000  # synthetic papers for the ingest-rate figure
+SERVED_INGEST = 12  # through llama-cpp-python's server, about one passage a second here
 
 
 def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Path, work: Path | None = None,
-              scale_only: bool = False, prompt_questions: Path | None = None) -> int:
+              scale_only: bool = False, prompt_questions: Path | None = None, stand_in_vectors: bool = False) -> int:
     """Run every figure, print the table, write the JSON to `out`; returns an exit status."""
-    from assistant.measure.bench import commands, inprocess, prompt_size, scale
+    from assistant.measure.bench import commands, encoder, inprocess, prompt_size, scale, served, together
 
     started = time.perf_counter()
     machine = _machine()
@@ -34,12 +35,13 @@ def run_bench(*, quick: bool, rounds: int | None, scales: Sequence[int], out: Pa
     with tempfile.TemporaryDirectory(prefix="assistant-bench-", dir=work) as folder:
         bench = commands.Bench(Path(folder), rounds or (2 if quick else 5), quick, announce)
         figures: list[Figure] = []
-        steps = [commands.first_use]  # every other figure uses the collection it indexes
+        steps = [commands.first_use, encoder.encoder]  # what every other figure uses: the collection, the export
         if not scale_only:
-            steps += [commands.start_up, commands.ask, inprocess.generation, commands.digests,
+            steps += [commands.start_up, commands.ask, together.two_at_once, inprocess.generation, commands.digests,
                       lambda b: commands.ingest(b, QUICK_INGEST if quick else FULL_INGEST),
+                      lambda b: served.served_ingest(b, SERVED_INGEST),
                       lambda b: inprocess.warm_search(b, b.collection, "311 papers")]
-        steps += [lambda b, n=n: scale.scale(b, n) for n in scales]  # type: ignore[misc]
+        steps += [lambda b, n=n: scale.scale(b, n, stand_in_vectors) for n in scales]  # type: ignore[misc]
         if prompt_questions is not None:
             steps.append(lambda b: prompt_size.prompt_sizes(b, prompt_questions))
         try:

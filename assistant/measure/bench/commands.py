@@ -27,7 +27,9 @@ client = chromadb.PersistentClient(path=sys.argv[2], settings=Settings(anonymize
 client.get_collection(sys.argv[3]).count()
 """
 
-# A Python process that only embeds the given passages with sentence-transformers.
+# A Python process that only embeds the given passages with sentence-transformers, in batches
+# of 64 as ingest did before it ran on ONNX Runtime.
+BARE_BATCH = 64
 BARE_ENCODE = """
 import json, sys
 from sentence_transformers import SentenceTransformer
@@ -51,6 +53,7 @@ class Bench:
         logs kept out of the user's own."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
         env.update(ASSISTANT_DATA_DIR=str(data_dir), ASSISTANT_CONFIG=str(self.work / "no-config.toml"),
+                   ASSISTANT_CACHE_DIR=str(self.cache),
                    ASSISTANT_SEED_BUNDLED="1" if seed_bundled else "0", LLM_USER_PATH=str(self.work / "llm"))
         return env
 
@@ -60,6 +63,11 @@ class Bench:
     @property
     def collection(self) -> Path:
         return self.work / "collection"
+
+    @property
+    def cache(self) -> Path:
+        """The commands' cache: empty at the start, as on a new machine (see `encoder`)."""
+        return self.work / "cache"
 
 
 def _peer() -> str | None:
@@ -158,7 +166,7 @@ def digests(bench: Bench) -> list[Figure]:
     return figures
 
 
-def _passages(data_dir: Path) -> list[str]:
+def stored_passages(data_dir: Path) -> list[str]:
     """Every passage text the ingest embedded, rebuilt from its catalogue."""
     from assistant.core.records import make_passages
     from assistant.core.settings import Settings
@@ -176,7 +184,7 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
     """Ingesting a synthetic collection against a bare sentence-transformers encode of the
     same passages, each a whole process (start-up, model load and all)."""
     from assistant.measure.bench.synthetic import write_collection
-    from assistant.model.embedder import SentenceTransformerEmbedder, bundled_encoder_path
+    from assistant.model.embedder import bundled_encoder_path
 
     source = write_collection(bench.work / f"ingest-{papers}.jsonl", papers)
     passages = bench.work / f"passages-{papers}.json"
@@ -188,9 +196,9 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
         target = bench.work / f"ingest-{papers}-{round_}"
         ours.append(bench.assistant(target, "ingest", str(source), seed_bundled=False))
         if not passages.exists():
-            passages.write_text(json.dumps(_passages(target)))
+            passages.write_text(json.dumps(stored_passages(target)))
         bare.append(run([sys.executable, "-c", BARE_ENCODE, str(passages), str(bundled_encoder_path()),
-                         str(SentenceTransformerEmbedder().batch_size)], bench.env(target)))
+                         str(BARE_BATCH)], bench.env(target)))
         shutil.rmtree(target)
     count = len(json.loads(passages.read_text()))
     if count == 0:

@@ -90,7 +90,7 @@ def generation(bench: Bench) -> list[Figure]:
     messages, sampling = recorder.calls[-1]
     session.ask(FOLLOW_UP).result
     follow_messages, follow_sampling = recorder.calls[-1]
-    bare = load(Llama, model_path=str(ours.path), n_ctx=ours.n_ctx, n_threads=ours.n_threads, n_gpu_layers=0, seed=0,
+    bare = load(Llama, model_path=str(ours.path), n_ctx=ours.n_ctx, n_threads=ours.n_threads, n_gpu_layers=ours.n_gpu_layers or 0, seed=0,
                 verbose=False)
     through: list[Timed] = []
     with_grammar: list[Timed] = []
@@ -134,14 +134,14 @@ def _queries(count: int, seed: int = 3) -> list[str]:
     return [" ".join(rng.sample(words, 3)) for _ in range(count)]
 
 
-def search_latency(data_dir: Path, count: int) -> list[float]:
+def search_latency(data_dir: Path, count: int, cache: Path) -> list[float]:
     """Seconds per `search` on an open, warm store (the chat's and a server's case)."""
     from assistant.core.settings import Settings
     from assistant.core.tuning import Tuning
     from assistant.retrieve.hybrid import search
     from assistant.store.data_dir import open_store
 
-    store = open_store(Settings(data_dir=data_dir, seed_bundled=False))
+    store = open_store(Settings(data_dir=data_dir, seed_bundled=False, cache_dir=cache))
     tuning = Tuning()
     try:
         for query in _queries(3, seed=1):
@@ -157,7 +157,7 @@ def search_latency(data_dir: Path, count: int) -> list[float]:
 
 
 def warm_search(bench: Bench, data_dir: Path, label: str, reference: list[float] | None = None) -> list[Figure]:
-    latencies = [s * 1000 for s in search_latency(data_dir, 20 if bench.quick else 50)]
+    latencies = [s * 1000 for s in search_latency(data_dir, 20 if bench.quick else 50, bench.cache)]
     base = [s * 1000 for s in reference] if reference else None
     return [Figure(f"warm search p50, {label}", median(latencies), "ms", median(base) if base else None,
                    "311 papers" if base else "", max_value=30),
