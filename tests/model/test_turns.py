@@ -1,5 +1,6 @@
 """Commands on one machine take turns to generate: while another process holds the turn, a
-model waits before computing; a stream that is read no further never keeps the turn."""
+model waits before computing; a stream that is read no further never keeps the turn. And a
+model goes onto the GPU by default when llama.cpp was built for one."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ def test_a_stream_read_no_further_does_not_keep_the_turn(turned: LlamaCppModel, 
     other.acquire(timeout=2.0)  # raises Timeout if the stream still held the turn
     other.release()
     stream.close()
+
+
+def test_gpu_layers_default_to_all_on_a_gpu_build_and_none_on_a_cpu_build(real_model: LlamaCppModel,
+                                                                           tmp_path: Path) -> None:
+    from llama_cpp import llama_supports_gpu_offload
+
+    from assistant.core.settings import load_settings
+
+    config = {"ASSISTANT_CONFIG": str(tmp_path / "none.toml")}
+    assert load_settings(env=config).gpu_layers is None  # not given: decided when the model loads
+    assert load_settings(env={**config, "ASSISTANT_GPU_LAYERS": "0"}).gpu_layers == 0  # 0 still forces the CPU
+    model = LlamaCppModel(real_model.path, n_ctx=512)
+    model.count_tokens("load")
+    assert model.n_gpu_layers == (-1 if llama_supports_gpu_offload() else 0)
