@@ -3,6 +3,8 @@ bounded waits for them to answer (polling, never a fixed sleep)."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import subprocess
 import sys
@@ -12,6 +14,21 @@ from pathlib import Path
 import httpx
 
 START_TIMEOUT_S = 90.0
+
+
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler for scripted servers: answers JSON (or given bytes), logs nothing."""
+
+    def send_json(self, status: int, body: object) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def free_port() -> int:

@@ -8,6 +8,8 @@ better tool.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.core.errors import AssistantError
 
 MAX_QUESTION_CHARS = 2000
@@ -17,6 +19,18 @@ MAX_K_SEARCH = 200
 # questions and their evidence sentences (about 50 a question). 2,000 × 384 dimensions is
 # about 25 MB as Python floats (32 bytes each); a served model 1,024 wide, about 65 MB.
 KNOWN_TEXTS = 2_000
+
+
+def embedded_once(known: dict[str, list[float]], texts: list[str],
+                  embed: Callable[[list[str]], list[list[float]]]) -> list[list[float]]:
+    """Vectors for `texts` from the memo `known`, embedding (once each, in one call) only the
+    texts it lacks; past `KNOWN_TEXTS` the memo starts again rather than grow."""
+    new = list(dict.fromkeys(text for text in texts if text not in known))
+    if new:
+        if len(known) + len(new) > KNOWN_TEXTS:
+            known.clear()
+        known.update(zip(new, embed(new)))
+    return [known[text] for text in texts]
 
 
 def check_question(text: str) -> str:

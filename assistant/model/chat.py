@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from assistant.core.errors import AssistantError
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
     from llama_cpp import Llama
 
 BUNDLED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -132,34 +133,41 @@ class LlamaCppModel:
             from llama_cpp import LlamaGrammar
 
             grammar = LlamaGrammar.from_string(sampling.grammar, verbose=False)
-        if self.turns is not None:
-            self.turns.parent.mkdir(parents=True, exist_ok=True)
         chunks = iter(self.llama.create_chat_completion(
             messages=messages,  # type: ignore[arg-type]
             max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
             repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, grammar=grammar, stream=True,
         ))
-        while (chunk := self._next_in_turn(chunks)) is not None:
+        turn = self._turn()  # after the model is loaded: its GPU layers are known then
+        while (chunk := _next_in_turn(chunks, turn)) is not None:
             piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
             if piece:
                 yield piece
 
-    def _next_in_turn(self, chunks: Iterator[Any]) -> Any:
-        """The next chunk, computed while holding the machine's turn. The turn is taken for one
-        step and never held across a `yield`: a reader that stops reading (a cancelled answer,
-        an abandoned stream) cannot keep other commands waiting. A command that keeps
-        generating takes the free lock again at once, while a waiting one polls every few
-        milliseconds, so in practice the first answer finishes and then the second runs."""
-        if self.turns is None or self.n_gpu_layers:  # a GPU is not spun for by CPU threads
-            return next(chunks, None)
+    def _turn(self) -> BaseFileLock | None:
+        """The machine's turn to compute, or None when this model need not take turns (no lock
+        file given, or its layers on a GPU, which CPU threads do not spin for)."""
+        if self.turns is None or self.n_gpu_layers:
+            return None
         from filelock import FileLock
 
-        lock = FileLock(self.turns, thread_local=False)
-        lock.acquire(poll_interval=TURN_POLL_S)
-        try:
-            return next(chunks, None)
-        finally:
-            lock.release()
+        self.turns.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.turns, thread_local=False)
+
+
+def _next_in_turn(chunks: Iterator[Any], turn: BaseFileLock | None) -> Any:
+    """The next chunk, computed while holding the machine's turn. The turn is taken for one
+    step and never held across a `yield`: a reader that stops reading (a cancelled answer, an
+    abandoned stream) cannot keep other commands waiting. A command that keeps generating
+    takes the free lock again at once, while a waiting one polls every few milliseconds, so in
+    practice the first answer finishes and then the second runs."""
+    if turn is None:
+        return next(chunks, None)
+    turn.acquire(poll_interval=TURN_POLL_S)
+    try:
+        return next(chunks, None)
+    finally:
+        turn.release()
 
 
 TURN_POLL_S = 0.005  # how often a waiting command looks whether the turn is free

@@ -14,13 +14,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.core.errors import StoreError
-from assistant.core.limits import KNOWN_TEXTS
+from assistant.core.limits import embedded_once
 from assistant.core.offline import go_offline
 from assistant.core.settings import BUNDLED_EMBEDDER, Settings, default_cache_dir
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
     from assistant.model.onnx_encoder import OnnxEncoder
 
 
@@ -68,6 +66,27 @@ def shipped_vectors() -> Mapping[str, tuple[float, ...]]:
         return MappingProxyType(dict(zip((str(k) for k in table["keys"]), map(tuple, table["vectors"].tolist()))))
 
 
+class TorchEncoder:
+    """A model folder run by sentence-transformers on torch: for folders whose modules the
+    ONNX encoder cannot reproduce. Same face as `OnnxEncoder`: `dim` and `embed`."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        go_offline()
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(folder), local_files_only=True)
+        # sentence-transformers renamed the method; support both sides of the rename.
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        size = getter()
+        if size is None:
+            raise StoreError(f"embedder {name!r} does not report its dimension")
+        self.dim = int(size)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        return vectors.tolist()  # type: ignore[no-any-return]
+
+
 class LocalEmbedder:
     """A sentence-transformers model folder on this machine, run by ONNX Runtime (see
     `onnx_encoder`), or by sentence-transformers itself for a folder ONNX cannot reproduce.
@@ -76,7 +95,7 @@ class LocalEmbedder:
     def __init__(self, name: str = BUNDLED_EMBEDDER, *, cache_dir: Path | None = None) -> None:
         self.name = name
         self.cache_dir = cache_dir or default_cache_dir()
-        self._runtime: OnnxEncoder | SentenceTransformer | None = None
+        self._runtime: OnnxEncoder | TorchEncoder | None = None
         # Search-time texts recur within a question (the query, each evidence sentence is
         # ranked, then checked against) and across a conversation's questions about the same
         # papers: each is embedded once.
@@ -99,7 +118,7 @@ class LocalEmbedder:
         return self._runtime is not None
 
     @property
-    def runtime(self) -> OnnxEncoder | SentenceTransformer:
+    def runtime(self) -> OnnxEncoder | TorchEncoder:
         if self._runtime is None:
             from assistant.model.onnx_encoder import OnnxEncoder, Unsupported
 
@@ -107,10 +126,7 @@ class LocalEmbedder:
             try:
                 self._runtime = OnnxEncoder(path, self.cache_dir)
             except Unsupported:
-                go_offline()
-                from sentence_transformers import SentenceTransformer
-
-                self._runtime = SentenceTransformer(str(path), local_files_only=True)
+                self._runtime = TorchEncoder(path, self.name)
         return self._runtime
 
     @property
@@ -118,15 +134,7 @@ class LocalEmbedder:
         shipped = shipped_vectors() if self.name == BUNDLED_EMBEDDER and self._runtime is None else {}
         if shipped:
             return len(next(iter(shipped.values())))
-        runtime = self.runtime
-        if not hasattr(runtime, "encode"):  # an OnnxEncoder
-            return int(runtime.dim)
-        # sentence-transformers renamed the method; support both sides of the rename.
-        getter = getattr(runtime, "get_embedding_dimension", None) or runtime.get_sentence_embedding_dimension
-        size = getter()
-        if size is None:
-            raise StoreError(f"embedder {self.name!r} does not report its dimension")
-        return int(size)
+        return self.runtime.dim
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Vectors for passages: the shipped ones where the bundled model already computed
@@ -138,21 +146,12 @@ class LocalEmbedder:
         return [list(shipped[key]) if key in shipped else next(computed) for key in keys]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        runtime = self.runtime
-        if not hasattr(runtime, "encode"):  # an OnnxEncoder
-            return runtime.embed(texts)  # type: ignore[union-attr, no-any-return]
-        vectors = runtime.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-        return vectors.tolist()  # type: ignore[no-any-return]
+        return self.runtime.embed(texts)
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Vectors for search-time texts (queries, evidence sentences), each text embedded once
         (see `_known`)."""
-        new = list(dict.fromkeys(text for text in texts if text not in self._known))
-        if new:
-            if len(self._known) + len(new) > KNOWN_TEXTS:
-                self._known.clear()
-            self._known.update(zip(new, self._encode(new)))
-        return [self._known[text] for text in texts]
+        return embedded_once(self._known, texts, self._encode)
 
 
 def make_embedder(settings: Settings) -> Embedder:

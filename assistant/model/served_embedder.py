@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from assistant.core.limits import KNOWN_TEXTS
+from assistant.core.limits import embedded_once
 from assistant.model.chat import ModelError
 from assistant.model.served import shown_name
 
@@ -72,12 +72,7 @@ class ServedEmbedder:
         return vectors
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        new = list(dict.fromkeys(text for text in texts if text not in self._known))
-        if new:
-            if len(self._known) + len(new) > KNOWN_TEXTS:
-                self._known.clear()
-            self._known.update(zip(new, self.embed(new)))
-        return [self._known[text] for text in texts]
+        return embedded_once(self._known, texts, self.embed)
 
     # -- the server -----------------------------------------------------------------------------
     def _first_model(self) -> str:

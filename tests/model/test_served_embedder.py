@@ -29,7 +29,7 @@ from assistant.model import served_embedder
 from assistant.model.chat import ModelError, bundled_gguf_path
 from assistant.model.embedder import make_embedder
 from assistant.model.served_embedder import ServedEmbedder
-from tests.servers import Server, free_port, llama_embedding_server
+from tests.servers import JsonHandler, Server, free_port, llama_embedding_server
 
 COLLECTION = Path(__file__).parents[1] / "data" / "collections" / "arxiv-cv-robotics-2025q4.jsonl"
 SERVED_NAME = f"served:{bundled_gguf_path().name}"  # llama.cpp servers list the GGUF's path
@@ -52,11 +52,11 @@ class Scripted(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_port}/v1"
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     server: Scripted
 
     def do_GET(self) -> None:  # the http.server API's names
-        self._answer(200, {"object": "list", "data": [{"id": "m1", "object": "model"}]})
+        self.send_json(200, {"object": "list", "data": [{"id": "m1", "object": "model"}]})
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -65,18 +65,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.drop_next = False
             self.close_connection = True
             return
-        self._answer(*self.server.reply(body))
+        self.send_json(*self.server.reply(body))
 
-    def _answer(self, status: int, body: object) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

@@ -22,12 +22,13 @@ from assistant.model.chat import Sampling
 from assistant.model.served import ServerModel, estimate_tokens
 from assistant.session import Session
 from assistant.store.data_dir import Store
+from tests.servers import JsonHandler
 
 GRAMMAR = 'root ::= "yes" | "no"'
 CONSTRAINT_FIELDS = {"grammar", "structured_outputs", "guided_grammar", "repeat_penalty", "repetition_penalty"}
 
 
-class Recording(http.server.BaseHTTPRequestHandler):
+class Recording(JsonHandler):
     """An OpenAI-compatible server of kind `owner` that answers "yes" and keeps each request."""
 
     owner = "vllm"
@@ -36,18 +37,18 @@ class Recording(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         if self.path != "/v1/models":
-            return self.reply(404, {"error": {"message": "not found"}})
-        self.reply(200, {"object": "list", "data": [{"id": self.model_id, "object": "model", "created": 0,
+            return self.send_json(404, {"error": {"message": "not found"}})
+        self.send_json(200, {"object": "list", "data": [{"id": self.model_id, "object": "model", "created": 0,
                                                      "owned_by": self.owner}]})
 
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path == "/tokenize" and self.owner == "vllm":
             if "prompt" not in body:  # vLLM validates the body: llama-server's shape is refused
-                return self.reply(400, {"error": {"message": "field required: prompt"}})
-            return self.reply(200, {"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": [1]})
+                return self.send_json(400, {"error": {"message": "field required: prompt"}})
+            return self.send_json(200, {"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": [1]})
         if self.path != "/v1/chat/completions":
-            return self.reply(404, {"error": {"message": "not found"}})
+            return self.send_json(404, {"error": {"message": "not found"}})
         type(self).requests.append(body)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -58,16 +59,6 @@ class Recording(http.server.BaseHTTPRequestHandler):
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
-    def reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

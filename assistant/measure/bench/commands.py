@@ -27,9 +27,8 @@ client = chromadb.PersistentClient(path=sys.argv[2], settings=Settings(anonymize
 client.get_collection(sys.argv[3]).count()
 """
 
-# A Python process that only embeds the given passages with sentence-transformers, in batches
-# of 64 as ingest did before it ran on ONNX Runtime.
-BARE_BATCH = 64
+BARE_BATCH = 64  # texts per batch of the bare encode: what ingest used before it ran on ONNX Runtime
+# A Python process that only embeds the given passages with sentence-transformers.
 BARE_ENCODE = """
 import json, sys
 from sentence_transformers import SentenceTransformer

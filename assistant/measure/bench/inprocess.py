@@ -90,8 +90,8 @@ def generation(bench: Bench) -> list[Figure]:
     messages, sampling = recorder.calls[-1]
     session.ask(FOLLOW_UP).result
     follow_messages, follow_sampling = recorder.calls[-1]
-    bare = load(Llama, model_path=str(ours.path), n_ctx=ours.n_ctx, n_threads=ours.n_threads, n_gpu_layers=ours.n_gpu_layers or 0, seed=0,
-                verbose=False)
+    bare = load(Llama, model_path=str(ours.path), n_ctx=ours.n_ctx, n_threads=ours.n_threads,
+                n_gpu_layers=ours.n_gpu_layers or 0, seed=0, verbose=False)
     through: list[Timed] = []
     with_grammar: list[Timed] = []
     free: list[Timed] = []

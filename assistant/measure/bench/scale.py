@@ -1,7 +1,7 @@
 """Scale figures: the bundled collection plus a synthetic one of N papers: ingest time, disk
 size, warm search latency, and a one-shot question against the same question at 311 papers.
 
-Embedding 100,000 papers (~550,000 passages) takes hours on two cores, so `synthetic_vectors`
+Embedding 100,000 papers (~550,000 passages) takes hours on two cores, so `stand_in_vectors`
 builds the collection with stand-in passage vectors: each the mean of the real embedder's
 vectors of the passage's words (every word embedded once). Searching and asking then run as a
 user runs them, the question embedded by the real model, over a store of the full size; the
@@ -27,15 +27,15 @@ def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def scale(bench: Bench, papers: int, synthetic_vectors: bool = False) -> list[Figure]:
-    label = f"{papers:,} papers" + (", stand-in vectors" if synthetic_vectors else "")
+def scale(bench: Bench, papers: int, stand_in_vectors: bool = False) -> list[Figure]:
+    label = f"{papers:,} papers" + (", stand-in vectors" if stand_in_vectors else "")
     source = write_collection(bench.work / f"scale-{papers}.jsonl", papers, seed=11)
     target = bench.work / f"scale-{papers}"
     shutil.rmtree(target, ignore_errors=True)
     # Start from the indexed bundled collection, so the same question finds the same papers.
     shutil.copytree(bench.collection, target)
     bench.announce(f"ingest of {label} (this is the long part)")
-    if synthetic_vectors:
+    if stand_in_vectors:
         minutes = _build_with_stand_in_vectors(bench, target, source) / 60
         figures = [Figure(f"build of {label} (no embedding)", minutes, "min")]
     else:
@@ -73,7 +73,7 @@ class StandInVectors:
         new = sorted({w for words in split for w in words} - self.words.keys())
         for start in range(0, len(new), 4096):
             chunk = new[start : start + 4096]
-            self.words.update(zip(chunk, np.asarray(self.real._encode(chunk), dtype=np.float32)))
+            self.words.update(zip(chunk, np.asarray(self.real.embed(chunk), dtype=np.float32)))
         vectors = np.stack([np.mean([self.words[w] for w in words], axis=0) for words in split])
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors.tolist()  # type: ignore[no-any-return]
