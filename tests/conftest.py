@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # One cache for the whole run, out of the user's: the embedder is exported for ONNX Runtime
     # once (~10 s), then every test and every command a test starts loads it from there.
     cache = Path(tempfile.mkdtemp(prefix="assistant-test-cache-"))
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))  # ~150 MB of exported graphs
     os.environ["XDG_CACHE_HOME"] = str(cache)
     os.environ["ASSISTANT_CACHE_DIR"] = str(cache / "assistant")
 

@@ -41,7 +41,9 @@ def version(db: sqlite3.Connection) -> int:
 
 def upgrade(db: sqlite3.Connection, path: Path, steps: Sequence[Step]) -> None:
     """Bring `db` to the latest version, each step in its own transaction; a failed step
-    leaves the file at the last version that completed."""
+    leaves the file at the last version that completed. Two processes may open a new data
+    directory at once (two ingests): each step's version is read again under the write lock,
+    so a step is taken once."""
     current = version(db)
     if current > len(steps):
         raise StoreError(f"{path} was written by a newer version of assistant (format {current}; this one reads up "
@@ -49,6 +51,9 @@ def upgrade(db: sqlite3.Connection, path: Path, steps: Sequence[Step]) -> None:
     for number, step in enumerate(steps[current:], start=current + 1):
         try:
             db.execute("BEGIN IMMEDIATE")
+            if version(db) >= number:  # another process opening the same new file took this step first
+                db.execute("COMMIT")
+                continue
             step.apply(db)
             db.execute(f"PRAGMA user_version = {number}")
             db.execute("COMMIT")

@@ -122,3 +122,26 @@ def test_a_catalogue_from_before_identifiers_keeps_everything_and_gains_them(tmp
     catalog.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_two_processes_opening_a_new_catalogue_take_each_step_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second opener read version 0 before the first one's upgrade committed: under the
+    write lock it finds the steps taken and does not take them again (the ALTER TABLE steps
+    would fail on their columns)."""
+    from assistant.store import migrations
+
+    path = tmp_path / "catalog.sqlite3"
+    Catalog(path).close()
+    real = migrations.version
+    stale = [0]  # the second opener's first read: from before the first one committed
+
+    def version(db: sqlite3.Connection) -> int:
+        return stale.pop() if stale else real(db)
+
+    monkeypatch.setattr(migrations, "version", version)
+    catalog = Catalog(path)
+    try:
+        assert real(catalog.db) == len(CATALOGUE_UPGRADES)
+        assert "author_names" in {row[1] for row in catalog.db.execute("PRAGMA table_info(papers)")}
+    finally:
+        catalog.close()
