@@ -12,7 +12,7 @@ from assistant.answer.result import Stage
 from assistant.core.errors import AssistantError
 from assistant.core.records import split_sentences
 from assistant.core.safe_text import inert
-from assistant.model.chat import ChatModel, Sampling
+from assistant.model.chat import ChatModel, Sampling, Waiting
 
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
 
@@ -62,11 +62,15 @@ def generate(model: ChatModel, messages: list[dict[str, str]], sampling: Samplin
     """Stream the model's pieces; returns (full text, number of pieces). Time spent is added
     to `timings["generate"]`, so several generations in one result add up; `timings["first_token"]`
     is how long the first of them waited for its first piece. Stages announce
-    the writing and, when verification follows (`checked`), how many sentences it checks."""
+    the writing, a wait for another command's turn to write, and, when verification follows
+    (`checked`), how many sentences it checks."""
     started = time.perf_counter()
     pieces: list[str] = []
     yield Stage(activity)
     for raw in model.stream(messages, sampling):
+        if isinstance(raw, Waiting):  # another command on this machine is writing: say so (the next piece says it goes on)
+            yield Stage("waiting")
+            continue
         if "first_token" not in timings:  # the model's wait before it writes (loading, reading the prompt)
             timings["first_token"] = time.perf_counter() - started
         piece = inert(raw)  # a model can write control characters too; none reach a terminal

@@ -16,8 +16,8 @@ from assistant.core.records import Paper
 @dataclass(frozen=True)
 class Stage:
     """Where a pipeline is, yielded between the text pieces so a front end can say so:
-    "searching", "grouping" (a digest), "writing", "checking" (with the number of sentences
-    to check)."""
+    "searching", "grouping" (a digest), "writing", "waiting" (for another command on this
+    machine to finish writing), "checking" (with the number of sentences to check)."""
 
     name: str
     count: int = 0

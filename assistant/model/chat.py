@@ -40,15 +40,21 @@ class Sampling:
     grammar: str | None = None  # a GBNF grammar that constrains the output's shape
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Yielded by a model's stream, between pieces, when it waits for another command on this
+    machine to finish writing (see `LlamaCppModel`), so that a face can say why nothing comes."""
+
+
 class ChatModel(Protocol):
-    """Something that turns chat messages into a stream of text pieces."""
+    """Something that turns chat messages into a stream of text pieces (and `Waiting` marks)."""
 
     name: str
     n_ctx: int
 
     def count_tokens(self, text: str) -> int: ...
 
-    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str]: ...
+    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str | Waiting]: ...
 
 
 def bundled_gguf_path() -> Path:
@@ -127,7 +133,7 @@ class LlamaCppModel:
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], sampling: Sampling) -> Iterator[str | Waiting]:
         grammar = None
         if sampling.grammar:
             from llama_cpp import LlamaGrammar
@@ -139,8 +145,14 @@ class LlamaCppModel:
             repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, grammar=grammar, stream=True,
         ))
         turn = self._turn()  # after the model is loaded: its GPU layers are known then
-        while (chunk := _next_in_turn(chunks, turn)) is not None:
-            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+        while True:
+            if turn is not None and not _take(turn, TURN_GRACE_S):
+                yield Waiting()
+                turn.acquire(poll_interval=TURN_POLL_S)
+            chunk = _step(chunks, turn)
+            if chunk is None:
+                return
+            piece = chunk["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
 
@@ -155,22 +167,32 @@ class LlamaCppModel:
         return FileLock(self.turns, thread_local=False)
 
 
-def _next_in_turn(chunks: Iterator[Any], turn: BaseFileLock | None) -> Any:
-    """The next chunk, computed while holding the machine's turn. The turn is taken for one
-    step and never held across a `yield`: a reader that stops reading (a cancelled answer, an
-    abandoned stream) cannot keep other commands waiting. A command that keeps generating
-    takes the free lock again at once, while a waiting one polls every few milliseconds, so in
-    practice the first answer finishes and then the second runs."""
-    if turn is None:
-        return next(chunks, None)
-    turn.acquire(poll_interval=TURN_POLL_S)
+def _take(turn: BaseFileLock, seconds: float) -> bool:
+    """Take the machine's turn if it comes within `seconds`."""
+    from filelock import Timeout
+
+    try:
+        turn.acquire(timeout=seconds, poll_interval=TURN_POLL_S)
+    except Timeout:
+        return False
+    return True
+
+
+def _step(chunks: Iterator[Any], turn: BaseFileLock | None) -> Any:
+    """The next chunk, computed while holding the machine's turn (taken by the caller). The
+    turn is held for one step and never across a `yield`: a reader that stops reading (a
+    cancelled answer, an abandoned stream) cannot keep other commands waiting. A command that
+    keeps generating takes the free lock again at once, while a waiting one polls every few
+    milliseconds, so in practice the first answer finishes and then the second runs."""
     try:
         return next(chunks, None)
     finally:
-        turn.release()
+        if turn is not None:
+            turn.release()
 
 
 TURN_POLL_S = 0.005  # how often a waiting command looks whether the turn is free
+TURN_GRACE_S = 0.3  # a wait longer than this is announced (another command is writing); shorter ones are a token's
 
 
 def load_model(model: str | None, *, n_ctx: int, n_threads: int | None, n_gpu_layers: int | None,

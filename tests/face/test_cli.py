@@ -162,6 +162,31 @@ def test_ask_json_and_exit_codes(sample_store: Store, capsys: pytest.CaptureFixt
     assert code == 0 and cited[0].fields_dict["title"].value.strip("{}") == answer["sources"][0]["title"]
 
 
+@pytest.mark.slow
+def test_ask_says_when_it_waits_for_another_commands_turn(sample_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+    import time
+
+    from filelock import FileLock
+
+    from assistant.core.settings import load_settings
+
+    sample_store.embedder.embed_queries(["warm"])  # the embedder exported before the clock starts (~10 s)
+    held = threading.Event()
+
+    def another_command_writing() -> None:  # a thread of its own: filelock refuses a wait on its own thread's hold
+        with FileLock(load_settings().turns_lock, thread_local=False):
+            held.set()
+            time.sleep(8.0)  # longer than the model load and the search before the answer is written
+
+    threading.Thread(target=another_command_writing, daemon=True).start()
+    held.wait(10)
+    code, out, err = run(capsys, "--data-dir", str(sample_store.settings.data_dir), "ask",
+                         "What ANLS score does Vary-toy reach on DocVQA?")
+    assert code == 0 and "[1]" in out
+    assert "waiting for another assistant command to finish writing" in err
+
+
 def test_cite_and_papers_give_bibliographies(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_SEED_BUNDLED", "0")

@@ -25,6 +25,7 @@ from assistant.face.tui.screens import (
     keys_table,
 )
 from assistant.face.tui.widgets import AnswerBlock, QuestionInput, StatusBar
+from assistant.model.chat import Waiting
 from assistant.store.data_dir import Store
 from tests.conftest import ScriptedModel
 
@@ -442,6 +443,36 @@ class GatedModel(ScriptedModel):
             time.sleep(0.1)
             yield word
         self.gate.wait(30)
+
+
+class TurnTakingModel(ScriptedModel):
+    """Waits for another command's turn (until `gate`), saying so, then writes."""
+
+    def __init__(self, script: str) -> None:
+        super().__init__(script)
+        self.gate = threading.Event()
+
+    def stream(self, messages, sampling):  # noqa: ANN001, ANN201
+        yield Waiting()
+        self.gate.wait(30)
+        yield from super().stream(messages, sampling)
+
+
+async def test_the_status_bar_says_when_the_answer_waits_for_another_command(app_factory) -> None:  # noqa: ANN001
+    model = TurnTakingModel("Vary-toy can achieve 65.6% ANLS on DocVQA [1].")
+    app = app_factory(model)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready)
+        app.query_one("#question", QuestionInput).value = QUESTION
+        await pilot.press("enter")
+        status = app.query_one(StatusBar)
+        await wait_until(pilot, lambda: status.activity == "waiting for another assistant command to finish writing…")
+        assert not app.query(AnswerBlock).last().finished
+        model.gate.set()
+        block = app.query(AnswerBlock).last()
+        await wait_until(pilot, lambda: block.finished)
+        assert block.result is not None and block.result["status"] == "answered"
+        assert "65.6%" in block.query_one(".answer", Markdown).source and "waiting" not in status.activity
 
 
 def test_snapshot_activity_line(snap_compare, sample_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

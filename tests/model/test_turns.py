@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from assistant.model.chat import LlamaCppModel, Sampling
+from assistant.model.chat import LlamaCppModel, Sampling, Waiting
 
 MESSAGES = [{"role": "user", "content": "Name three colours."}]
 
@@ -23,17 +23,22 @@ def turned(real_model: LlamaCppModel, tmp_path: Path) -> LlamaCppModel:
     return model
 
 
-def test_a_model_waits_while_another_command_has_the_turn(turned: LlamaCppModel, tmp_path: Path) -> None:
+def test_a_model_waits_while_another_command_has_the_turn_and_says_so(turned: LlamaCppModel, tmp_path: Path) -> None:
     other = FileLock(tmp_path / "turn.lock", thread_local=False)  # another process's hold, as flock sees it
     other.acquire()
-    pieces: list[str] = []
+    pieces: list[object] = []
     reader = threading.Thread(target=lambda: pieces.extend(turned.stream(MESSAGES, Sampling(max_tokens=8))))
     reader.start()
     reader.join(timeout=2.0)
-    assert reader.is_alive() and pieces == []  # waiting, nothing computed
+    assert reader.is_alive() and pieces == [Waiting()]  # waiting, nothing computed, and it said so once
     other.release()
     reader.join(timeout=120)
-    assert not reader.is_alive() and pieces
+    assert not reader.is_alive()
+    assert pieces[0] == Waiting() and pieces[1:] and all(isinstance(p, str) for p in pieces[1:])
+
+
+def test_a_free_turn_is_taken_without_a_word(turned: LlamaCppModel) -> None:
+    assert all(isinstance(piece, str) for piece in turned.stream(MESSAGES, Sampling(max_tokens=8)))
 
 
 def test_a_stream_read_no_further_does_not_keep_the_turn(turned: LlamaCppModel, tmp_path: Path) -> None:

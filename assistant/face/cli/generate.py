@@ -20,7 +20,7 @@ from assistant.core.tuning import Tuning
 from assistant.face.cli.common import EXIT_NOT_COVERED, EXIT_OK, open_session
 
 if TYPE_CHECKING:
-    from assistant.session import Result, Session, Stream
+    from assistant.session import Result, Session, Stage, Stream
 
 
 def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
@@ -30,6 +30,15 @@ def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
     session = open_session(settings, tuning=tuning)
     session.model  # noqa: B018 - load the model before any work, for a prompt error
     return session
+
+
+def note_waiting(stage: Stage) -> None:
+    """Say on stderr why nothing comes for a while: another command (the chat, another `ask`)
+    is writing, and this one takes its turn after it."""
+    if stage.name == "waiting":
+        from assistant.face.cli.output import err
+
+        err().print("waiting for another assistant command to finish writing…", style="dim")
 
 
 def show(stream: Stream[Result], as_json: bool, cite_format: str | None = None) -> int:
@@ -65,7 +74,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     check_k(args.k, MAX_K_ASK)
     session = session_for(settings)
     only = session.limited_to(args.author, args.category)
-    return show(session.ask(question, k=args.k, only=only), args.json, args.cite_format)
+    return show(session.ask(question, k=args.k, only=only, on_stage=note_waiting), args.json, args.cite_format)
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,8 +83,8 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     topic = check_question(args.topic) if args.topic else None
     session = session_for(settings)
     if topic:
-        return show(session.summarise_topic(topic), args.json)
-    return show(session.summarise_paper(args.paper), args.json)
+        return show(session.summarise_topic(topic, on_stage=note_waiting), args.json)
+    return show(session.summarise_paper(args.paper, on_stage=note_waiting), args.json)
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
