@@ -68,7 +68,8 @@ def shipped_vectors() -> Mapping[str, tuple[float, ...]]:
 
 class TorchEncoder:
     """A model folder run by sentence-transformers on torch: for folders whose modules the
-    ONNX encoder cannot reproduce. Same face as `OnnxEncoder`: `dim` and `embed`."""
+    ONNX encoder cannot reproduce. Same face as `OnnxEncoder`: `dim`, `embed` and `embed_many`
+    (the same vectors here: there is no quicker graph)."""
 
     def __init__(self, folder: Path, name: str) -> None:
         go_offline()
@@ -86,15 +87,19 @@ class TorchEncoder:
         vectors = self.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
         return vectors.tolist()  # type: ignore[no-any-return]
 
+    def embed_many(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
 
 class LocalEmbedder:
     """A sentence-transformers model folder on this machine, run by ONNX Runtime (see
     `onnx_encoder`), or by sentence-transformers itself for a folder ONNX cannot reproduce.
     Loaded on first use, so commands that only read the catalogue load neither."""
 
-    def __init__(self, name: str = BUNDLED_EMBEDDER, *, cache_dir: Path | None = None) -> None:
+    def __init__(self, name: str = BUNDLED_EMBEDDER, *, cache_dir: Path | None = None, int8: bool = False) -> None:
         self.name = name
         self.cache_dir = cache_dir or default_cache_dir()
+        self.int8 = int8  # passages at ingest through the int8 graph (see `onnx_encoder`)
         self._runtime: OnnxEncoder | TorchEncoder | None = None
         # Search-time texts recur within a question (the query, each evidence sentence is
         # ranked, then checked against) and across a conversation's questions about the same
@@ -124,7 +129,7 @@ class LocalEmbedder:
 
             path = self._path()
             try:
-                self._runtime = OnnxEncoder(path, self.cache_dir)
+                self._runtime = OnnxEncoder(path, self.cache_dir, int8=self.int8)
             except Unsupported:
                 self._runtime = TorchEncoder(path, self.name)
         return self._runtime
@@ -137,21 +142,18 @@ class LocalEmbedder:
         return self.runtime.dim
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for passages: the shipped ones where the bundled model already computed
-        them, the model's for the rest."""
+        """Vectors for passages to store: the shipped ones where the bundled model already
+        computed them, the runtime's for the rest (see `OnnxEncoder.embed_many`)."""
         shipped = shipped_vectors() if self.name == BUNDLED_EMBEDDER else {}
         keys = [text_key(text) for text in texts]
         missing = [text for text, key in zip(texts, keys) if key not in shipped]
-        computed = iter(self._encode(missing) if missing else [])
+        computed = iter(self.runtime.embed_many(missing) if missing else [])
         return [list(shipped[key]) if key in shipped else next(computed) for key in keys]
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
-        return self.runtime.embed(texts)
-
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for search-time texts (queries, evidence sentences), each text embedded once
-        (see `_known`)."""
-        return embedded_once(self._known, texts, self._encode)
+        """Exact vectors for search-time texts (queries, evidence sentences), each text
+        embedded once (see `_known`)."""
+        return embedded_once(self._known, texts, lambda missing: self.runtime.embed(missing))
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -161,4 +163,4 @@ def make_embedder(settings: Settings) -> Embedder:
 
         return ServedEmbedder(settings.embed_url, settings.embed_model, api_key=settings.embed_api_key,
                               timeout=settings.llm_timeout)
-    return LocalEmbedder(settings.embedder, cache_dir=settings.cache_dir)
+    return LocalEmbedder(settings.embedder, cache_dir=settings.cache_dir, int8=settings.embed_int8)

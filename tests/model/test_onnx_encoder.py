@@ -87,3 +87,58 @@ def test_a_pooling_it_cannot_reproduce_runs_on_sentence_transformers(tmp_path: P
     assert vectors.shape == (2, embedder.dim)
     theirs = _torch_vectors(folder, TEXTS[:2])
     assert np.allclose(vectors, theirs / np.linalg.norm(theirs, axis=1, keepdims=True), atol=1e-5)
+
+
+def _passages() -> list[str]:
+    """Forty passages of many lengths: several batches, so they run in parallel."""
+    words = "robot policy grasp vision transformer depth camera reward planner language model token".split()
+    return [" ".join(words[(i * 7 + j) % len(words)] for j in range(3 + 9 * (i % 9))) + f" ({i})." for i in range(40)]
+
+
+def test_passages_are_exact_by_default_in_order(tmp_path: Path) -> None:
+    encoder = OnnxEncoder(bundled_encoder_path(), tmp_path)
+    texts = _passages() + TEXTS  # several batches, run in parallel
+    alone = np.asarray([encoder.embed([text])[0] for text in texts])
+    assert np.allclose(encoder.embed_many(texts), alone, atol=1e-5)
+    assert [p.name.endswith(".int8.onnx") for p in (tmp_path / "encoders").iterdir()] == [False]
+
+
+def test_embed_int8_puts_passages_through_the_int8_graph_in_order(tmp_path: Path) -> None:
+    from assistant.core.settings import load_settings
+    from assistant.model.embedder import make_embedder
+
+    settings = load_settings(env={"ASSISTANT_CONFIG": str(tmp_path / "none.toml"), "ASSISTANT_EMBED_INT8": "1",
+                                  "ASSISTANT_CACHE_DIR": str(tmp_path)})
+    embedder = make_embedder(settings)
+    assert isinstance(embedder, LocalEmbedder) and embedder.int8
+    encoder = embedder.runtime
+    assert isinstance(encoder, OnnxEncoder)
+    texts = _passages() + TEXTS
+    exact = np.asarray(encoder.embed(texts))
+    quick = np.asarray(encoder.embed_many(texts))
+    assert quick.shape == exact.shape
+    assert np.allclose(np.linalg.norm(quick, axis=1), 1.0, atol=1e-4)
+    # each row is its own text's vector (a row out of order would sit far lower)
+    assert _cosines(quick, exact).min() >= 0.97
+    assert not np.allclose(quick, exact, atol=1e-4)  # it is the other graph
+    # the questions find the same passage either way
+    questions = np.asarray(encoder.embed(["robot grasp planner", "language model token", "depth camera vision"]))
+    assert ((questions @ quick.T).argmax(axis=1) == (questions @ exact.T).argmax(axis=1)).all()
+    made = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "encoders").iterdir()}
+    assert sorted(name.endswith(".int8.onnx") for name in made) == [False, True]
+    OnnxEncoder(bundled_encoder_path(), tmp_path, int8=True).embed_many(texts[:2])
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "encoders").iterdir()} == made
+
+
+def test_a_graph_it_cannot_quantise_stores_exact_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime.quantization
+
+    def refuse(source: str, target: str, **options: object) -> None:
+        Path(target).write_bytes(b"half a graph")
+        raise ValueError("an operator it does not know")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", refuse)
+    encoder = OnnxEncoder(bundled_encoder_path(), tmp_path, int8=True)
+    texts = _passages()
+    assert np.allclose(encoder.embed_many(texts), encoder.embed(texts), atol=1e-5)
+    assert [p.name.endswith(".onnx") for p in (tmp_path / "encoders").iterdir()] == [True]  # no partial file left

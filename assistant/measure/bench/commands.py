@@ -180,27 +180,35 @@ def stored_passages(data_dir: Path) -> list[str]:
 
 
 def ingest(bench: Bench, papers: int) -> list[Figure]:
-    """Ingesting a synthetic collection against a bare sentence-transformers encode of the
-    same passages, each a whole process (start-up, model load and all)."""
+    """Ingesting a synthetic collection, with exact vectors and with `--embed-int8`, against a
+    bare sentence-transformers encode of the same passages, each a whole process (start-up,
+    model load and all)."""
     from assistant.measure.bench.synthetic import write_collection
     from assistant.model.embedder import bundled_encoder_path
 
     source = write_collection(bench.work / f"ingest-{papers}.jsonl", papers)
     passages = bench.work / f"passages-{papers}.json"
     rounds = 1 if bench.quick else 2
-    ours: list[Run] = []
+    exact: list[Run] = []
+    int8: list[Run] = []
     bare: list[Run] = []
     for round_ in range(rounds):
-        bench.announce(f"ingest of {papers} synthetic papers against a bare encode, round {round_ + 1}/{rounds}")
+        bench.announce(f"ingest of {papers} synthetic papers, exact and int8, against a bare encode, "
+                       f"round {round_ + 1}/{rounds}")
         target = bench.work / f"ingest-{papers}-{round_}"
-        ours.append(bench.assistant(target, "ingest", str(source), seed_bundled=False))
+        exact.append(bench.assistant(target, "ingest", str(source), seed_bundled=False))
         if not passages.exists():
             passages.write_text(json.dumps(stored_passages(target)))
+        shutil.rmtree(target)
+        int8.append(bench.assistant(target, "--embed-int8", "ingest", str(source), seed_bundled=False))
+        shutil.rmtree(target)
         bare.append(run([sys.executable, "-c", BARE_ENCODE, str(passages), str(bundled_encoder_path()),
                          str(BARE_BATCH)], bench.env(target)))
-        shutil.rmtree(target)
     count = len(json.loads(passages.read_text()))
     if count == 0:
         raise BenchError("the ingest stored no passages")
-    return [Figure(f"ingest of {papers} papers ({count} passages)", count / median([r.wall for r in ours]),
-                   "passages/s", count / median([r.wall for r in bare]), "bare encode", min_ratio=2.0)]
+    rate = count / median([r.wall for r in bare])
+    return [Figure(f"ingest of {papers} papers ({count} passages)", count / median([r.wall for r in exact]),
+                   "passages/s", rate, "bare encode", min_ratio=2.0),
+            Figure(f"ingest of {papers} papers, --embed-int8", count / median([r.wall for r in int8]),
+                   "passages/s", rate, "bare encode", min_ratio=2.0)]
