@@ -24,7 +24,7 @@ class Computing(LocalEmbedder):
     """The bundled embedder, computing every vector (never reading the shipped ones)."""
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts)
+        return self.runtime.embed(texts)
 
 
 def main() -> None:

@@ -254,6 +254,11 @@ def make_passages(paper_id_: str, title: str, abstract: str, window: int = 3, st
     return passages
 
 
+def passage_paper(passage_id: str) -> str:
+    """The id of the paper a passage belongs to (passage ids are `PAPER:N`, see `make_passages`)."""
+    return passage_id.rpartition(":")[0]
+
+
 def passage_text(paper: Paper, passage_id: str) -> str | None:
     """The text of one of the paper's passages, rebuilt as ingest made it (None when the
     vectors are older than the abstract, until they are re-embedded)."""

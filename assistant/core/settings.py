@@ -49,7 +49,7 @@ class Settings:
     # What can be made again, shared by every data directory: the embedder exported for ONNX
     # Runtime (made on first use, ~10 s) and the lock that lets one command generate at a time.
     cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
-    # Embed passages at ingest with an int8 copy of the local embedder: ~1.7x the passages/s on
+    # Embed passages at ingest with an int8 copy of the local embedder: ~1.4x the ingest rate on
     # a CPU, vectors at cosine ~0.993 to the exact ones (a few answers near the coverage
     # thresholds change; models.md). Questions are embedded exactly either way.
     embed_int8: bool = False

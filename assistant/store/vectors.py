@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from assistant.core.errors import StoreError, storage_failure
 from assistant.core.offline import go_offline
-from assistant.core.records import Passage
+from assistant.core.records import Passage, passage_paper
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -165,23 +165,20 @@ class ChromaStore:
                 self.collection.delete(where={"paper_id": {"$in": paper_ids}})
 
     def query(self, embedding: list[float], n: int, paper_ids: set[str] | None = None) -> list[VectorHit]:
-        """The `n` nearest passages, optionally only among the given papers' passages."""
-        total = self.count()
-        if total == 0 or paper_ids == set():
+        """The `n` nearest passages (fewer when there are fewer), optionally only among the
+        given papers' passages. Nothing is counted first: Chroma returns what there is, and a
+        count took 52 ms at 550,000 passages, four times the query."""
+        if paper_ids == set():
             return []
         where = {"paper_id": {"$in": sorted(paper_ids)}} if paper_ids is not None else None
         with self._guard():
             result = self.collection.query(
-                query_embeddings=[embedding], n_results=min(n, total), where=where,  # type: ignore[arg-type]
-                include=["distances", "metadatas"],
+                query_embeddings=[embedding], n_results=n, where=where,  # type: ignore[arg-type]
+                include=["distances"],  # the paper is in the passage's id: its metadata took half the query's time
             )
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
-        metadatas = (result["metadatas"] or [[]])[0]
-        return [
-            VectorHit(pid, str(meta["paper_id"]), 1.0 - float(dist))
-            for pid, dist, meta in zip(ids, distances, metadatas)
-        ]
+        return [VectorHit(pid, passage_paper(pid), 1.0 - float(dist)) for pid, dist in zip(ids, distances)]
 
     def count(self) -> int:
         with self._guard():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -224,9 +225,9 @@ class _NeverComputing:
         from assistant.model.embedder import LocalEmbedder
 
         class Refusing(LocalEmbedder):
-            def _encode(self, texts: list[str]) -> list[list[float]]:
-                raise AssertionError(f"{len(texts)} passage(s) have no shipped vector, e.g. {texts[0][:80]!r}: "
-                                     "run python scripts/ship-bundled-vectors.py")
+            @property
+            def runtime(self) -> NoReturn:
+                raise AssertionError("a passage has no shipped vector: run python scripts/ship-bundled-vectors.py")
 
         self.embedder = Refusing()
         self.texts: list[str] = []
@@ -256,4 +257,4 @@ def test_first_use_embeds_nothing_and_ships_the_models_own_vectors(make_store, r
     assert not never.embedder.loaded
     sample = never.texts[::97]
     shipped = never.embedder.embed(sample)
-    assert np.allclose(shipped, real_embedder._encode(sample), atol=1e-5)
+    assert np.allclose(shipped, real_embedder.runtime.embed(sample), atol=1e-5)

@@ -106,6 +106,30 @@ def test_each_hit_shows_its_best_passage_rebuilt_from_the_catalogue(sample_store
         assert abs(float(np.dot(*vectors)) - hit.similarity) < 0.01
 
 
+def test_the_keyword_ranking_cut_before_the_join_is_the_ranking_with_dates(sample_store: Store) -> None:
+    catalog = sample_store.catalog
+    for query in ("world models for planning", "reversal curse", "vision language action robot policy"):
+        plain = catalog.bm25(query, 10_000)
+        dated = catalog.bm25(query, 10_000, since="1000-01-01")  # every dated paper, through the join's path
+        assert len(dated) > 5
+        assert [pid for pid in plain if pid in set(dated)] == dated
+        assert catalog.bm25(query, 5) == plain[:5]
+
+
+def test_nearest_passages_name_their_papers_and_stop_at_what_there_is(sample_store: Store) -> None:
+    vectors = sample_store.vectors
+    query = sample_store.embedder.embed_queries(["reversal curse"])[0]
+    every = vectors.query(query, 10**6)
+    assert len(every) == vectors.count()
+    papers = sample_store.catalog.papers(sorted({hit.paper_id for hit in every}))
+    assert set(papers) == {hit.paper_id for hit in every}  # each passage's paper, read from its id
+    assert all(hit.passage_id.startswith(f"{hit.paper_id}:") for hit in every)
+    some = sorted(papers)[:3]
+    only = vectors.query(query, 50, set(some))
+    assert only and {hit.paper_id for hit in only} <= set(some)
+    assert vectors.query(query, 50, set()) == []
+
+
 def test_date_filter(sample_store: Store) -> None:
     result = search(sample_store, "world models for planning", Tuning(), k=10, since="2024-01-01", until="2024-12-31")
     assert result.hits
@@ -135,13 +159,14 @@ def test_search_time_texts_are_embedded_once() -> None:
 
     embedder = LocalEmbedder()
     encoded: list[str] = []
-    encode = embedder._encode
+    runtime = embedder.runtime
+    encode = runtime.embed
 
     def counting(texts: list[str]) -> list[list[float]]:
         encoded.extend(texts)
         return encode(texts)
 
-    embedder._encode = counting  # type: ignore[method-assign]
+    runtime.embed = counting  # type: ignore[method-assign]
     first = embedder.embed_queries(["a question", "an evidence sentence", "a question"])
     second = embedder.embed_queries(["an evidence sentence", "a claim"])
     assert encoded == ["a question", "an evidence sentence", "a claim"]

@@ -62,8 +62,8 @@ def _common() -> argparse.ArgumentParser:
     vectors.add_argument("--embed-model", default=argparse.SUPPRESS, metavar="NAME",
                          help="the embedding model to ask for on that server (default: the first it lists)")
     vectors.add_argument("--embed-int8", action="store_true", default=argparse.SUPPRESS,
-                         help="embed passages at ingest with an int8 copy of the local embedder: about 1.7x faster on "
-                              "a CPU, vectors at cosine ~0.993 to the exact ones, so a few answers near the coverage "
+                         help="embed passages at ingest with an int8 copy of the local embedder: an ingest about 1.4x as "
+                              "fast on a CPU, vectors at cosine ~0.993 to the exact ones, so a few answers near the coverage "
                               "thresholds change (see models.md); questions are always embedded exactly")
     model = common.add_argument_group("model options (ask, summarise, eval)")
     model.add_argument("--model", default=argparse.SUPPRESS, metavar="PATH.gguf",
