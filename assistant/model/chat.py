@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.core.errors import AssistantError
 
@@ -146,13 +146,22 @@ class LlamaCppModel:
         ))
         turn = self._turn()  # after the model is loaded: its GPU layers are known then
         while True:
+            # The turn is held for one step and never across a `yield`: a reader that stops
+            # reading (a cancelled answer, an abandoned stream) cannot keep other commands
+            # waiting. A command that keeps generating takes the free lock again at once, while
+            # a waiting one polls every few milliseconds, so in practice the first answer
+            # finishes and then the second runs.
             if turn is not None and not _take(turn, TURN_GRACE_S):
                 yield Waiting()
                 turn.acquire(poll_interval=TURN_POLL_S)
-            chunk = _step(chunks, turn)
+            try:
+                chunk = next(chunks, None)
+            finally:
+                if turn is not None:
+                    turn.release()
             if chunk is None:
                 return
-            piece = chunk["choices"][0]["delta"].get("content")
+            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
             if piece:
                 yield piece
 
@@ -176,19 +185,6 @@ def _take(turn: BaseFileLock, seconds: float) -> bool:
     except Timeout:
         return False
     return True
-
-
-def _step(chunks: Iterator[Any], turn: BaseFileLock | None) -> Any:
-    """The next chunk, computed while holding the machine's turn (taken by the caller). The
-    turn is held for one step and never across a `yield`: a reader that stops reading (a
-    cancelled answer, an abandoned stream) cannot keep other commands waiting. A command that
-    keeps generating takes the free lock again at once, while a waiting one polls every few
-    milliseconds, so in practice the first answer finishes and then the second runs."""
-    try:
-        return next(chunks, None)
-    finally:
-        if turn is not None:
-            turn.release()
 
 
 TURN_POLL_S = 0.005  # how often a waiting command looks whether the turn is free

@@ -186,7 +186,6 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
     model load and all)."""
     from assistant.measure.bench.synthetic import write_collection
     from assistant.model.embedder import bundled_encoder_path
-
     from assistant.model.onnx_encoder import quantised
 
     bench.announce("the embedder's int8 copy (made once per machine, by the first --embed-int8 ingest)")
@@ -215,7 +214,9 @@ def ingest(bench: Bench, papers: int) -> list[Figure]:
     if count == 0:
         raise BenchError("the ingest stored no passages")
     rate = count / median([r.wall for r in bare])
-    return figures + [Figure(f"ingest of {papers} papers ({count} passages)", count / median([r.wall for r in exact]),
-                   "passages/s", rate, "bare encode", min_ratio=2.0),
-            Figure(f"ingest of {papers} papers, --embed-int8", count / median([r.wall for r in int8]),
-                   "passages/s", rate, "bare encode", min_ratio=2.0)]
+    return figures + [
+        Figure(f"ingest of {papers} papers ({count} passages)", count / median([r.wall for r in exact]), "passages/s",
+               rate, "bare encode", min_ratio=2.0),
+        Figure(f"ingest of {papers} papers, --embed-int8", count / median([r.wall for r in int8]), "passages/s",
+               rate, "bare encode", min_ratio=2.0),
+    ]
