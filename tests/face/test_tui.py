@@ -466,7 +466,7 @@ async def test_the_status_bar_says_when_the_answer_waits_for_another_command(app
         app.query_one("#question", QuestionInput).value = QUESTION
         await pilot.press("enter")
         status = app.query_one(StatusBar)
-        await wait_until(pilot, lambda: status.activity == "waiting for another assistant command to finish writing…")
+        await wait_until(pilot, lambda: status.activity == "waiting for another command…")
         assert not app.query(AnswerBlock).last().finished
         model.gate.set()
         block = app.query(AnswerBlock).last()

@@ -366,7 +366,7 @@ class AssistantApp(Navigation):
 
     def show_stage(self, job: Job, stage: Stage) -> None:
         words = {"searching": "searching…", "writing": "writing…",
-                 "waiting": "waiting for another assistant command to finish writing…",
+                 "waiting": "waiting for another command…",  # the whole line fits beside the model at 100 columns
                  "checking": f"checking {wording.plural(stage.count, 'sentence')}…"}
         self.show_activity(job, words.get(stage.name, f"{stage.name}…"))
 
