@@ -117,13 +117,17 @@ class Session:
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, *, store: Store | None = None,
              model: ChatModel | None = None, tuning: Tuning | None = None, seed: bool = True,
-             allow_new_embedder: bool = False) -> Session:
+             allow_new_embedder: bool = False, warm: bool = False) -> Session:
         """Open the data directory (or use `store`), indexing the bundled collection on first use
         and finishing an interrupted ingest, with `progress` told how far it is; `seeded` then
         says whether the bundled collection was indexed just now. Without `seed`, the store is
         opened as it is (check and reindex look at it before anything is added);
-        `allow_new_embedder` is for reindex, which exists to switch embedders."""
+        `allow_new_embedder` is for reindex, which exists to switch embedders. With `warm` (a
+        command about to answer), the vector index is read in the background from the start,
+        while the rest opens and the embedder loads (see `ChromaStore.warm`)."""
         store = store or open_store(settings, allow_new_embedder=allow_new_embedder)
+        if warm:
+            store.warm_vectors()
         session = cls(settings, store, model, tuning)
         session.seeded = prepare(store, progress) if seed else False
         return session

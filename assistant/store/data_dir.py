@@ -84,6 +84,13 @@ class Store:
             return False
         return True
 
+    def warm_vectors(self) -> None:
+        """Start reading the vector index in the background (see `ChromaStore.warm`); nothing
+        to read in a store that holds no vectors yet."""
+        dim = self.catalog.get_meta(DIM_KEY)
+        if dim:
+            self.vectors.warm(int(dim))
+
     def check_dimension(self) -> None:
         """Record the embedder's dimension on first use; refuse a store of another dimension."""
         dim = self.embedder.dim

@@ -137,6 +137,8 @@ def test_a_damaged_vector_store_is_rebuilt_from_the_catalogue(small_collection: 
     chroma.write_bytes(bytes(damaged))
     message = cli_error("search", "graph learning")
     assert "cannot be opened" in message and "assistant reindex" in message
+    message = cli_error("ask", "What is graph learning?")  # read first in the background: the same message
+    assert "cannot be opened" in message and "assistant reindex" in message
     shutil.move(tmp_path / "data" / "chroma", tmp_path / "chroma.damaged")
     cli("reindex")
     assert json.loads(cli("check", "--json"))["papers"] == 4

@@ -13,7 +13,8 @@ from assistant.core.records import make_passages
 from assistant.core.tuning import Tuning
 from assistant.retrieve.hybrid import SearchResult, search
 from assistant.store.catalogue import fts_query
-from assistant.store.data_dir import Store
+from assistant.model.embedder import LocalEmbedder
+from assistant.store.data_dir import Store, open_store
 
 QUESTIONS = Path(__file__).parents[1] / "data" / "search-questions.jsonl"
 OFF_TOPIC = [
@@ -128,6 +129,22 @@ def test_nearest_passages_name_their_papers_and_stop_at_what_there_is(sample_sto
     only = vectors.query(query, 50, set(some))
     assert only and {hit.paper_id for hit in only} <= set(some)
     assert vectors.query(query, 50, set()) == []
+
+
+def test_a_warmed_index_answers_as_a_cold_one_and_is_waited_for(sample_store: Store, real_embedder: LocalEmbedder) -> None:
+    query = real_embedder.embed_queries(["reversal curse"])[0]
+    expected = sample_store.vectors.query(query, 20)
+    store = open_store(sample_store.settings, embedder=real_embedder)  # new objects on the same folder
+    try:
+        store.warm_vectors()
+        warming = store.vectors._warming  # type: ignore[attr-defined]
+        assert warming is not None
+        assert store.vectors.query(query, 20) == expected
+        assert not warming.is_alive()  # the query waited for it
+        store.vectors.warm(len(query))  # the index is open: nothing more to read
+        assert store.vectors._warming is None  # type: ignore[attr-defined]
+    finally:
+        store.close()
 
 
 def test_date_filter(sample_store: Store) -> None:

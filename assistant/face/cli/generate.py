@@ -27,7 +27,7 @@ def session_for(settings: Settings, tuning: Tuning | None = None) -> Session:
     from assistant.session import Session
 
     Session.check_model(settings)  # a wrong --model is reported before any indexing
-    session = open_session(settings, tuning=tuning)
+    session = open_session(settings, tuning=tuning, warm=True)  # its first search waits less on a large collection
     session.model  # noqa: B018 - load the model before any work, for a prompt error
     return session
 
