@@ -176,7 +176,8 @@ class AssistantApp(Navigation):
         that cannot load leaves browsing and conversations working, with asking turned off."""
         status = self.query_one(StatusBar)
         try:
-            session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model)
+            session = Session.open(self.settings, ProgressAdapter(self), store=self._store, model=self._model,
+                                   warm=True)  # the index is read while the model loads: the first answer waits less
         except AppClosed:
             return
         except Exception as exc:  # noqa: BLE001 - only a user error is shown, the rest re-raised
