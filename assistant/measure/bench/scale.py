@@ -1,7 +1,7 @@
 """Scale figures: the bundled collection plus a synthetic one of N papers: ingest time, disk
 size, warm search latency, and a one-shot question against the same question at 311 papers.
 
-Embedding 100,000 papers (~550,000 passages) takes hours on two cores, so `stand_in_vectors`
+Embedding 100,000 papers (~400,000 passages) takes hours on two cores, so `stand_in_vectors`
 builds the collection with stand-in passage vectors: each the mean of the real embedder's
 vectors of the passage's words (every word embedded once). Searching and asking then run as a
 user runs them, the question embedded by the real model, over a store of the full size; the
