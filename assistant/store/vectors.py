@@ -102,8 +102,7 @@ class ChromaStore:
             self._failure = exc  # Chroma cannot be asked twice: a failed open leaves its client cache broken
             return
         try:
-            with self._guard():
-                collection.query(query_embeddings=[[1.0] + [0.0] * (dim - 1)], n_results=1, include=[])
+            collection.query(query_embeddings=[[1.0] + [0.0] * (dim - 1)], n_results=1, include=[])
         except Exception:  # noqa: BLE001, S110 - the first real query meets the same failure and reports it
             pass
 

@@ -11,9 +11,9 @@ import pytest
 from assistant.answer.plan import plan
 from assistant.core.records import make_passages
 from assistant.core.tuning import Tuning
+from assistant.model.embedder import LocalEmbedder
 from assistant.retrieve.hybrid import SearchResult, search
 from assistant.store.catalogue import fts_query
-from assistant.model.embedder import LocalEmbedder
 from assistant.store.data_dir import Store, open_store
 
 QUESTIONS = Path(__file__).parents[1] / "data" / "search-questions.jsonl"
